@@ -1,0 +1,1 @@
+"""Conversion stage: exports a trained model to TFLite and ONNX and checks parity with the original."""

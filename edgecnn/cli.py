@@ -1,0 +1,65 @@
+"""``edgecnn <stage> ...``: one command line for every stage.
+
+Each stage contributes its subcommands through a ``cli`` module with ``register(subparsers)``; the handlers it sets
+import heavy libraries only when they run, so ``edgecnn --help`` and ``edgecnn run`` work on a Pi that has only the
+runtime extra. Library code raises :class:`~edgecnn.errors.EdgecnnError`; this is the one place that prints it and
+chooses the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from edgecnn import __version__
+from edgecnn.errors import EdgecnnError
+
+# Modules that add subcommands, in the order they appear in --help. A module missing here (a stage not built yet,
+# or not installed) is simply left out.
+STAGE_CLI_MODULES = (
+    "edgecnn.train.cli",
+    "edgecnn.convert.cli",
+    "edgecnn.runtime.cli",
+    "edgecnn.devices.cli",
+    "edgecnn.inspect_cli",
+    "edgecnn.pipeline_cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="edgecnn",
+        description="Train, convert, verify and run the chapter's CNN image classifiers, down to a Raspberry Pi.",
+    )
+    parser.add_argument("--version", action="version", version=f"edgecnn {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for module_name in STAGE_CLI_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            # A stage that is not there (not built yet) is left out; a missing third-party library is a real error.
+            if err.name and module_name.startswith(err.name) and err.name.startswith("edgecnn"):
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.handler(args)
+    except EdgecnnError as err:
+        print(f"edgecnn {args.command}: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print(f"edgecnn {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return int(result or 0)
+
+
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows defaults in --help and keeps the description's line breaks."""

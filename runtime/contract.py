@@ -1,0 +1,180 @@
+"""The model contract: what a file needs to say so the runtime never guesses preprocessing or labels.
+
+Most "the converted model is wrong" reports are preprocessing mismatches (BGR vs RGB, 0-255 vs 0-1, resize method)
+or label-order mistakes. Every artifact edgecnn writes carries one :class:`ModelContract`:
+
+* inside the file where the format allows it: TFLite flatbuffer ``metadata`` entry named :data:`METADATA_KEY`,
+  ONNX ``metadata_props`` key :data:`METADATA_KEY`; the value is the UTF-8 JSON of :meth:`ModelContract.to_dict`;
+* and in a sidecar file beside it, ``<file name>.contract.json`` (:func:`sidecar_path`), the same JSON.
+
+This module is pure Python (json, dataclasses): it is imported by every stage, a Pi included.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from edgecnn.runtime.errors import ContractError
+
+SCHEMA_VERSION = 1
+METADATA_KEY = "edgecnn_contract"
+SIDECAR_SUFFIX = ".contract.json"
+
+CHANNEL_ORDERS = ("RGB", "GRAY")
+RESIZE_METHODS = ("bilinear", "nearest", "area")
+ACTIVATIONS = ("softmax", "sigmoid")
+
+
+@dataclass(frozen=True)
+class TensorQuantization:
+    """Affine quantization of an integer input or output tensor: ``real = scale * (q - zero_point)``."""
+
+    dtype: str
+    """Integer dtype of the tensor, ``"uint8"`` or ``"int8"``."""
+    scale: float
+    """Real value of one integer step."""
+    zero_point: int
+    """Integer that represents real 0."""
+
+
+@dataclass(frozen=True)
+class ModelContract:
+    """Everything needed to feed a model and read its output, independent of the file format."""
+
+    model_name: str
+    """Registry key of the architecture, e.g. ``"rps_cnn"``."""
+    labels: tuple[str, ...]
+    """Class names in class-index order (alphabetical by training folder name)."""
+    input_size: tuple[int, int]
+    """``(height, width)`` in pixels the model takes."""
+    channel_order: str = "RGB"
+    """``"RGB"`` (3 channels, never BGR) or ``"GRAY"`` (1 channel)."""
+    value_range: tuple[float, float] = (0.0, 255.0)
+    """Range of the pixel values the model takes; 0-255 because the 1/255 scaling is inside the graph."""
+    resize: str = "bilinear"
+    """How frames are resized to ``input_size``: ``"bilinear"``, ``"nearest"`` or ``"area"``."""
+    output_activation: str = "softmax"
+    """``"softmax"``: one probability per label. ``"sigmoid"``: one unit, the probability of ``labels[1]``."""
+    invert: bool = False
+    """True when the training images are light-on-dark (Fashion-MNIST), so photos need ``255 - pixel``."""
+    format: str = "keras"
+    """Which export this contract describes, e.g. ``"keras"``, ``"tflite_int8"``, ``"onnx"``."""
+    input_quantization: TensorQuantization | None = None
+    """Quantization of an integer input tensor; None when the input is float32."""
+    output_quantization: TensorQuantization | None = None
+    """Quantization of an integer output tensor; None when the output is float32."""
+    source_sha256: str | None = None
+    """SHA-256 of the ``.keras`` file this export was made from (None for the ``.keras`` itself)."""
+    dataset: str | None = None
+    """Name or path of the data the model was trained on."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Free-form details (e.g. the export options); never needed to run the model."""
+    schema_version: int = SCHEMA_VERSION
+    """Version of this description; readers refuse newer versions."""
+
+    def __post_init__(self) -> None:
+        problems = _problems(self)
+        if problems:
+            raise ContractError(f"invalid model contract for {self.model_name!r}: " + "; ".join(problems))
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.channel_order == "GRAY" else 3
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """``(height, width, channels)`` of one input image."""
+        return (self.input_size[0], self.input_size[1], self.channels)
+
+    def with_format(self, format: str, **changes: Any) -> ModelContract:
+        """A copy describing an export of the same model (new format, quantization, source hash...)."""
+        return replace(self, format=format, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], origin: str = "contract") -> ModelContract:
+        if not isinstance(data, dict):
+            raise ContractError(f"{origin}: expected a JSON object, got {type(data).__name__}")
+        version = data.get("schema_version", SCHEMA_VERSION)
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            raise ContractError(f"{origin}: contract schema_version {version!r} is newer than this edgecnn "
+                                f"understands ({SCHEMA_VERSION}); upgrade edgecnn")
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ContractError(f"{origin}: unknown contract fields {unknown}")
+        values = dict(data)
+        try:
+            values["labels"] = tuple(values["labels"])
+            values["input_size"] = tuple(int(v) for v in values["input_size"])
+            if "value_range" in values:
+                values["value_range"] = tuple(float(v) for v in values["value_range"])
+            for key in ("input_quantization", "output_quantization"):
+                if values.get(key) is not None:
+                    values[key] = TensorQuantization(**values[key])
+            return cls(**values)
+        except ContractError as err:
+            raise ContractError(f"{origin}: {err}") from None
+        except (KeyError, TypeError, ValueError) as err:
+            raise ContractError(f"{origin}: malformed contract ({err})") from None
+
+    @classmethod
+    def from_json(cls, text: str | bytes, origin: str = "contract") -> ModelContract:
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ContractError(f"{origin}: contract is not valid JSON ({err})") from None
+        return cls.from_dict(data, origin)
+
+
+def _problems(contract: ModelContract) -> list[str]:
+    problems = []
+    if not contract.labels or not all(isinstance(label, str) and label for label in contract.labels):
+        problems.append(f"labels must be non-empty strings, got {contract.labels!r}")
+    elif len(set(contract.labels)) != len(contract.labels):
+        problems.append(f"labels must be unique, got {contract.labels!r}")
+    if len(contract.input_size) != 2 or not all(isinstance(v, int) and v > 0 for v in contract.input_size):
+        problems.append(f"input_size must be (height, width) > 0, got {contract.input_size!r}")
+    if contract.channel_order not in CHANNEL_ORDERS:
+        problems.append(f"channel_order must be one of {CHANNEL_ORDERS}, got {contract.channel_order!r}")
+    if contract.resize not in RESIZE_METHODS:
+        problems.append(f"resize must be one of {RESIZE_METHODS}, got {contract.resize!r}")
+    if contract.output_activation not in ACTIVATIONS:
+        problems.append(f"output_activation must be one of {ACTIVATIONS}, got {contract.output_activation!r}")
+    if contract.output_activation == "sigmoid" and len(contract.labels) != 2:
+        problems.append(f"a sigmoid output needs exactly 2 labels, got {len(contract.labels)}")
+    low, high = contract.value_range
+    if not low < high:
+        problems.append(f"value_range must be (low, high) with low < high, got {contract.value_range!r}")
+    return problems
+
+
+def sidecar_path(model_path: str | Path) -> Path:
+    """``model_int8.tflite`` -> ``model_int8.tflite.contract.json``."""
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.name + SIDECAR_SUFFIX)
+
+
+def read_sidecar(model_path: str | Path) -> ModelContract | None:
+    """The contract in the sidecar beside ``model_path``, or None when there is no sidecar."""
+    path = sidecar_path(model_path)
+    if not path.is_file():
+        return None
+    return ModelContract.from_json(path.read_bytes(), origin=str(path))
+
+
+def write_sidecar(model_path: str | Path, contract: ModelContract) -> Path:
+    """Writes the sidecar atomically and returns its path."""
+    from edgecnn.runtime.atomic import write_text_atomic
+
+    path = sidecar_path(model_path)
+    write_text_atomic(path, contract.to_json() + "\n")
+    return path

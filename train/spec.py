@@ -1,0 +1,42 @@
+"""What a model file declares: :class:`ModelSpec`. Pure data; building needs Keras and happens in ``build``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One registered architecture from the chapter, with the defaults its training recipe uses."""
+
+    name: str
+    """Registry key, equal to the model file's name (``train/models/<name>.py``)."""
+    summary: str
+    """One line for ``--help`` and reports."""
+    input_shape: tuple[int, int, int]
+    """``(height, width, channels)`` of the raw 0-255 input the model takes."""
+    dataset: str
+    """Key of the default dataset in :mod:`edgecnn.train.datasets`."""
+    output_activation: str
+    """``"softmax"`` (one unit per class) or ``"sigmoid"`` (one unit: the probability of the second label)."""
+    num_classes: int
+    """Number of classes the model separates (2 for a sigmoid model)."""
+    build: Callable[..., Any]
+    """``build(**options) -> keras.Model``: the compiled model with the chapter's optimizer and loss."""
+    expected_params: int
+    """Total parameter count the chapter / notebook prints; a test checks the built model against it."""
+    epochs: int = 10
+    """Default number of epochs."""
+    batch_size: int = 32
+    """Default batch size."""
+    augment: bool = False
+    """Whether training uses the chapter's augmentation by default."""
+    invert: bool = False
+    """True when the training images are light-on-dark (Fashion-MNIST): photos need ``255 - pixel``."""
+    source: str = ""
+    """Where in the chapter / notebook the architecture comes from."""
+
+    @property
+    def channel_order(self) -> str:
+        return "GRAY" if self.input_shape[2] == 1 else "RGB"
