@@ -22,8 +22,8 @@ STAGE_CLI_MODULES = (
     "edgecnn.convert.cli",
     "edgecnn.runtime.cli",
     "edgecnn.devices.cli",
-    "edgecnn.inspect_cli",
-    "edgecnn.pipeline_cli",
+    "edgecnn.inspect.cli",
+    "edgecnn.pipeline.cli",
 )
 
 
