@@ -58,8 +58,6 @@ class ModelContract:
     """How frames are resized to ``input_size``: ``"bilinear"``, ``"nearest"`` or ``"area"``."""
     output_activation: str = "softmax"
     """``"softmax"``: one probability per label. ``"sigmoid"``: one unit, the probability of ``labels[1]``."""
-    invert: bool = False
-    """True when the training images are light-on-dark (Fashion-MNIST), so photos need ``255 - pixel``."""
     format: str = "keras"
     """Which export this contract describes, e.g. ``"keras"``, ``"tflite_int8"``, ``"onnx"``."""
     input_quantization: TensorQuantization | None = None

@@ -32,8 +32,9 @@ class ModelSpec:
     """Default batch size."""
     augment: bool = False
     """Whether training uses the chapter's augmentation by default."""
-    invert: bool = False
-    """True when the training images are light-on-dark (Fashion-MNIST): photos need ``255 - pixel``."""
+    light_on_dark: bool = False
+    """True when the training images are light objects on black (Fashion-MNIST): ordinary photos need inverting,
+    which the runtime does only when asked (``--invert``); recorded in the contract's ``extra``."""
     source: str = ""
     """Where in the chapter / notebook the architecture comes from."""
 

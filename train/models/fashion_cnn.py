@@ -33,6 +33,6 @@ SPEC = ModelSpec(
     expected_params=243_786,
     epochs=5,
     batch_size=64,
-    invert=True,
+    light_on_dark=True,
     source="Chapter 3, 'Convolutional neural networks' on Fashion-MNIST",
 )

@@ -20,6 +20,6 @@ SPEC = ModelSpec(
     expected_params=242_762,
     epochs=20,
     batch_size=64,
-    invert=True,
+    light_on_dark=True,
     source="Chapter 3, 'Dropout regularization' (the network before dropout)",
 )
