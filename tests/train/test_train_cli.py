@@ -1,0 +1,112 @@
+"""``edgecnn train`` end to end on a small slice of real data, through the real command line."""
+
+import json
+import shutil
+
+import pytest
+
+from edgecnn.runtime.contract import read_sidecar
+from edgecnn.train.artifact import Artifact
+
+from conftest import error_lines
+
+ARTIFACT_FILES = {"model.keras", "model.keras.contract.json", "history.json", "metrics.json", "curves.png",
+                  "confusion.png"}
+
+
+@pytest.fixture(scope="module")
+def cats_dogs_data(shared_data, tmp_path_factory):
+    """A small copy of cats-vs-dogs (8 images per class and split) with one corrupt JPEG in it."""
+    root = tmp_path_factory.mktemp("cats-vs-dogs")
+    for split in ("train", "validation"):
+        for label in ("cats", "dogs"):
+            target = root / split / label
+            target.mkdir(parents=True)
+            for image in sorted((shared_data / "cats-vs-dogs" / split / label).glob("*.jpg"))[:8]:
+                shutil.copy(image, target)
+    (root / "train" / "dogs" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(cats_dogs_data, tmp_path_factory):
+    from conftest import run_edgecnn
+
+    out = tmp_path_factory.mktemp("artifacts") / "cats_dogs"
+    result = run_edgecnn("train", "cats_dogs_cnn", "--data", cats_dogs_data, "--epochs", "2", "--batch-size", "8",
+                         "--out", out)
+    return out, result
+
+
+def test_short_training_run_writes_a_complete_artifact(trained):
+    out, result = trained
+    assert result.returncode == 0, result.stderr
+    assert ARTIFACT_FILES <= {p.name for p in out.iterdir()}
+    contract = read_sidecar(out / "model.keras")
+    assert contract.labels == ("cats", "dogs")
+    assert contract.input_size == (64, 64) and contract.channel_order == "RGB"
+    assert contract.output_activation == "sigmoid" and contract.resize == "bilinear"
+    assert contract.extra["data"]["eval_split"] == "validation"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["train_count"] == 16 and metrics["eval_count"] == 16
+    assert 0.0 <= metrics["eval_accuracy"] <= 1.0 and metrics["params"] == 94_433
+    assert sum(map(sum, metrics["confusion_matrix"])) == 16
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["loss"]) == 2 and len(history["val_accuracy"]) == 2
+    assert (out / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_corrupt_image_is_reported_and_skipped(trained):
+    _, result = trained
+    assert "skipped 1 unreadable image(s)" in result.stderr and "broken.jpg" in result.stderr
+
+
+def test_saved_model_reloads_and_predicts_the_same(trained, shared_data):
+    import keras
+    import numpy as np
+
+    from edgecnn.runtime.images import load_for_model
+
+    out, _ = trained
+    artifact = Artifact.open(out)
+    model = keras.models.load_model(artifact.model_path)
+    images = sorted((shared_data / "cats-vs-dogs" / "validation" / "cats").glob("*.jpg"))[:4]
+    batch = np.stack([load_for_model(p, artifact.contract.input_size) for p in images]).astype("float32")
+    predictions = model.predict(batch, verbose=0)
+    assert predictions.shape == (4, 1) and np.all((predictions >= 0) & (predictions <= 1))
+
+
+def test_failed_run_leaves_the_previous_artifact_intact(trained, tmp_path, edgecnn_cli):
+    out, _ = trained
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    empty = tmp_path / "empty"
+    for label in ("cats", "dogs"):
+        (empty / "train" / label).mkdir(parents=True)
+        (empty / "train" / label / "bad.jpg").write_text("not an image")
+    result = edgecnn_cli("train", "cats_dogs_cnn", "--data", empty, "--epochs", "1", "--out", out)
+    assert result.returncode == 2
+    lines = error_lines(result.stderr)
+    assert len(lines) == 1 and "no readable images" in lines[0] and str(empty) in lines[0]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["train", "cats_dogs_cnn", "--data", "/nonexistent/data"], "--data /nonexistent/data: no such folder"),
+    (["train", "inception_transfer", "--weights", "/nonexistent/w.h5", "--limit", "1"], "weights file"),
+    (["train", "fashion_cnn", "--epochs", "0"], "--epochs must be at least 1"),
+    (["train", "rps_cnn", "--weights", "random"], "--weights applies to inception_transfer only"),
+])
+def test_bad_arguments_are_one_line_errors(edgecnn_cli, args, expected):
+    result = edgecnn_cli(*args)
+    assert result.returncode == 2
+    lines = error_lines(result.stderr)
+    assert len(lines) == 1 and expected in lines[0], result.stderr
+
+
+def test_help_lists_every_registered_model(edgecnn_cli):
+    from edgecnn.train.registry import model_names
+
+    result = edgecnn_cli("train", "--help")
+    assert result.returncode == 0
+    for name in model_names():
+        assert name in result.stdout

@@ -1,0 +1,97 @@
+"""``edgecnn train`` and ``edgecnn data``: command-line front of the training stage (no TensorFlow at import)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from edgecnn.cli import DefaultsHelpFormatter
+from edgecnn.train.datasets import DATASETS
+from edgecnn.train.registry import get_spec, model_names
+
+
+def register(subparsers) -> None:
+    _register_train(subparsers)
+    _register_data(subparsers)
+
+
+def _register_train(subparsers) -> None:
+    lines = "\n".join(f"  {name:22s} {get_spec(name).summary}" for name in model_names())
+    parser = subparsers.add_parser(
+        "train", help="train one of the chapter's models on real data", formatter_class=DefaultsHelpFormatter,
+        description=f"Train a registered model and write its artifact folder.\n\nmodels:\n{lines}")
+    parser.add_argument("model", choices=model_names(), metavar="MODEL", help="which model (see the list above)")
+    parser.add_argument("--data", type=Path, action="append", default=[], metavar="PATH",
+                        help="data root with <split>/<class>/ folders (repeat to mix sources); default: the "
+                             "model's dataset under $EDGECNN_DATA, the download cache, or the OS package")
+    parser.add_argument("--out", type=Path, help="artifact folder (default: artifacts/MODEL)")
+    parser.add_argument("--epochs", type=int, help="epochs (default: the model's own)")
+    parser.add_argument("--batch-size", type=int, help="batch size (default: the model's own)")
+    parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                        help="the chapter's augmentation on training batches (default: the model's own)")
+    parser.add_argument("--seed", type=int, default=42, help="random seed")
+    parser.add_argument("--limit", type=int, help="at most this many images per class and split (quick runs)")
+    parser.add_argument("--early-stopping", type=int, metavar="PATIENCE",
+                        help="stop after PATIENCE epochs without validation-loss improvement")
+    parser.add_argument("--weights", default=None,
+                        help="inception_transfer only: 'imagenet' (download), a path to the no-top .h5, or "
+                             "'random'")
+    parser.set_defaults(handler=_run_train)
+
+
+def _run_train(args) -> int:
+    from edgecnn.train.errors import DataError
+    from edgecnn.train.fit import TrainOptions, train
+
+    for name, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size), ("--limit", args.limit)):
+        if value is not None and value < 1:
+            raise DataError(f"{name} must be at least 1, got {value}")
+    build_options = {}
+    if args.weights is not None:
+        if args.model != "inception_transfer":
+            raise DataError(f"--weights applies to inception_transfer only, not {args.model}")
+        build_options["weights"] = args.weights
+    options = TrainOptions(
+        model=args.model, out=args.out or Path("artifacts") / args.model, data=tuple(args.data),
+        epochs=args.epochs, batch_size=args.batch_size, augment=args.augment, seed=args.seed, limit=args.limit,
+        early_stopping=args.early_stopping, build_options=build_options)
+    out = train(options)
+    metrics = json.loads((out / "metrics.json").read_text())
+    print(f"edgecnn train: {args.model}: {metrics['eval_split']} accuracy {metrics['eval_accuracy']:.4f}, "
+          f"train accuracy {metrics['train_accuracy']:.4f}, {metrics['train_seconds']:.0f} s -> {out}")
+    return 0
+
+
+def _register_data(subparsers) -> None:
+    parser = subparsers.add_parser("data", help="list or download the chapter's datasets",
+                                   formatter_class=DefaultsHelpFormatter)
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    actions.add_parser("list", help="where each dataset is found locally").set_defaults(handler=_run_data_list)
+    download = actions.add_parser("download", help="download and verify a dataset (needs internet)")
+    download.add_argument("name", choices=sorted(DATASETS), metavar="NAME",
+                          help=f"one of: {', '.join(sorted(DATASETS))}")
+    download.add_argument("--to", type=Path, help="target folder (default: ~/.cache/edgecnn/datasets/NAME)")
+    download.set_defaults(handler=_run_data_download)
+
+
+def _run_data_list(args) -> int:
+    from edgecnn.train.datasets import find_roots
+    from edgecnn.train.errors import DataError
+
+    for name, spec in sorted(DATASETS.items()):
+        try:
+            where = ", ".join(map(str, find_roots(spec)))
+        except DataError:
+            where = f"not found locally (edgecnn data download {name})" if spec.downloads else "not found locally"
+        print(f"{name:18s} {', '.join(spec.labels)}\n{'':18s} {where}")
+    return 0
+
+
+def _run_data_download(args) -> int:
+    from edgecnn.train.download import download_dataset
+
+    root = download_dataset(DATASETS[args.name], args.to)
+    print(f"edgecnn data: {args.name} -> {root}")
+    return 0

@@ -1,0 +1,166 @@
+"""``edgecnn train MODEL``: fit a registered model on real data and write its artifact folder atomically."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edgecnn.runtime.atomic import atomic_directory
+from edgecnn.runtime.contract import ModelContract, write_sidecar
+from edgecnn.train import artifact as layout
+from edgecnn.train.augment import AugmentOptions
+from edgecnn.train.data import TrainingData, load_training_data
+from edgecnn.train.datasets import find_roots, get_dataset
+from edgecnn.train.errors import DataError
+from edgecnn.train.pipeline import make_dataset, pick_strategy, prepare_labels
+from edgecnn.train.plots import confusion_matrix, plot_confusion, plot_curves
+from edgecnn.train.registry import get_spec
+from edgecnn.train.spec import ModelSpec
+
+
+@dataclass
+class TrainOptions:
+    """How to train one registered model. ``None`` means the model's own default (see its ``SPEC``)."""
+
+    model: str
+    """Registry name of the model."""
+    out: Path
+    """Artifact folder to write (replaced atomically when training succeeds)."""
+    data: tuple[Path, ...] = ()
+    """Data roots (``<root>/<split>/<class>/``, or Fashion-MNIST idx files); empty: the dataset's default places."""
+    epochs: int | None = None
+    """Training epochs."""
+    batch_size: int | None = None
+    """Batch size."""
+    augment: bool | None = None
+    """Use the chapter's augmentation on training batches."""
+    seed: int = 42
+    """Seed for sampling, shuffling, augmentation and weight initialisation."""
+    limit: int | None = None
+    """At most this many images per class and split (quick runs and tests)."""
+    early_stopping: int | None = None
+    """Stop when validation loss has not improved for this many epochs (restores the best weights)."""
+    build_options: dict = field(default_factory=dict)
+    """Extra keyword arguments for the model's ``build`` (e.g. ``weights`` for inception_transfer)."""
+    verbose: int = 2
+    """Keras progress: 0 silent, 1 progress bar, 2 one line per epoch."""
+
+
+def train(options: TrainOptions) -> Path:
+    """Trains ``options.model`` and writes the artifact folder; returns its path."""
+    spec = get_spec(options.model)
+    started = time.perf_counter()
+    data = _load(spec, options)
+    _report_skipped(data)
+    model, history = _fit(spec, data, options)
+    train_seconds = time.perf_counter() - started
+    metrics = _evaluate(model, spec, data)
+    metrics.update(model=spec.name, params=int(model.count_params()), epochs_run=len(history.get("loss", [])),
+                   train_seconds=round(train_seconds, 1), seed=options.seed, command=" ".join(sys.argv),
+                   augment=_augment(spec, options), skipped_images=[p for p, _ in _skipped(data)][:20])
+    contract = ModelContract(
+        model_name=spec.name, labels=data.labels, input_size=spec.input_shape[:2],
+        channel_order=spec.channel_order, output_activation=spec.output_activation, format="keras",
+        dataset=get_dataset(spec.dataset).name,
+        extra={"data": data.description, "light_on_dark": spec.light_on_dark})
+    with atomic_directory(options.out) as staging:
+        model.save(staging / layout.MODEL_FILE)
+        write_sidecar(staging / layout.MODEL_FILE, contract)
+        (staging / layout.HISTORY_FILE).write_text(json.dumps(history, indent=2))
+        (staging / layout.METRICS_FILE).write_text(json.dumps(metrics, indent=2))
+        plot_curves(history, staging / layout.CURVES_FILE, f"{spec.name} training")
+        matrix = np.array(metrics["confusion_matrix"])
+        plot_confusion(matrix, data.labels, staging / layout.CONFUSION_FILE,
+                       f"{spec.name} on {metrics['eval_split']} ({metrics['eval_accuracy']:.1%})")
+    return Path(options.out)
+
+
+def _load(spec: ModelSpec, options: TrainOptions) -> TrainingData:
+    dataset = get_dataset(spec.dataset)
+    roots = [Path(p) for p in options.data] or find_roots(dataset)
+    for root in roots:
+        if not root.is_dir():
+            raise DataError(f"--data {root}: no such folder")
+    data = load_training_data(dataset, roots, spec.input_shape, options.limit, options.seed)
+    if len(data.labels) != spec.num_classes:
+        raise DataError(f"{spec.name} separates {spec.num_classes} classes but the data under "
+                        f"{', '.join(map(str, roots))} has {len(data.labels)}: {list(data.labels)}")
+    return data
+
+
+def _augment(spec: ModelSpec, options: TrainOptions) -> bool:
+    return spec.augment if options.augment is None else options.augment
+
+
+def _fit(spec: ModelSpec, data: TrainingData, options: TrainOptions):
+    import keras
+
+    keras.utils.set_random_seed(options.seed)
+    batch_size = options.batch_size or spec.batch_size
+    strategy = pick_strategy()
+    with strategy.scope():
+        model = spec.build(**options.build_options)
+    augment = AugmentOptions.chapter() if _augment(spec, options) else None
+    y_train = prepare_labels(data.train.labels, model, spec)
+    train_ds = make_dataset(data.train.images, y_train, batch_size, shuffle=True, augment=augment,
+                            seed=options.seed)
+    val_ds = None
+    if data.eval is not None:
+        val_ds = make_dataset(data.eval.images, prepare_labels(data.eval.labels, model, spec), batch_size)
+    callbacks = []
+    if options.early_stopping:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss" if val_ds is not None else "loss",
+                                                       patience=options.early_stopping, restore_best_weights=True))
+    result = model.fit(train_ds, validation_data=val_ds, epochs=options.epochs or spec.epochs,
+                       callbacks=callbacks, verbose=options.verbose, shuffle=False)  # tf.data shuffles
+    history = {key: [float(v) for v in values] for key, values in result.history.items()}
+    return model, history
+
+
+def _evaluate(model, spec: ModelSpec, data: TrainingData) -> dict:
+    """Final loss/accuracy on train and held-out data, the confusion matrix, and accuracy per data source."""
+    metrics: dict = {"labels": list(data.labels)}
+    splits = {"train": data.train}
+    if data.eval is not None:
+        splits["eval"] = data.eval
+    for name, split in splits.items():
+        y = prepare_labels(split.labels, model, spec)
+        loss, accuracy = model.evaluate(make_dataset(split.images, y, 64), verbose=0)[:2]
+        metrics[f"{name}_loss"], metrics[f"{name}_accuracy"] = float(loss), float(accuracy)
+        metrics[f"{name}_count"] = len(split.labels)
+    held_out = data.eval if data.eval is not None else data.train
+    metrics["eval_split"] = data.eval_split if data.eval is not None else "train"
+    metrics.setdefault("eval_accuracy", metrics["train_accuracy"])
+    predicted = predict_classes(model, held_out.images, spec.output_activation)
+    metrics["confusion_matrix"] = confusion_matrix(held_out.labels, predicted, len(data.labels)).tolist()
+    metrics["eval_accuracy_by_source"] = {
+        source: float(np.mean(predicted[mask] == held_out.labels[mask]))
+        for source in sorted(set(held_out.sources))
+        for mask in [np.array(held_out.sources) == source]
+    }
+    return metrics
+
+
+def predict_classes(model, images: np.ndarray, activation: str, batch_size: int = 64) -> np.ndarray:
+    """Class indices for a batch of raw uint8 images."""
+    outputs = model.predict(images.astype(np.float32), batch_size=batch_size, verbose=0)
+    if activation == "sigmoid":
+        return (outputs[:, 0] >= 0.5).astype(np.int64)
+    return np.argmax(outputs, axis=1)
+
+
+def _skipped(data: TrainingData) -> list[tuple[str, str]]:
+    return data.train.skipped + (data.eval.skipped if data.eval is not None else [])
+
+
+def _report_skipped(data: TrainingData) -> None:
+    skipped = _skipped(data)
+    if skipped:
+        shown = "; ".join(reason for _, reason in skipped[:3])
+        print(f"edgecnn train: skipped {len(skipped)} unreadable image(s): {shown}"
+              + (" ..." if len(skipped) > 3 else ""), file=sys.stderr)

@@ -1,0 +1,49 @@
+"""tf.data input pipelines and the tf.distribute strategy for training."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgecnn.train.augment import AugmentOptions, build_augmenter
+from edgecnn.train.spec import ModelSpec
+
+
+def pick_strategy():
+    """MirroredStrategy across several visible GPUs, the default strategy otherwise.
+
+    For a cluster, set ``TF_CONFIG`` and use ``tf.distribute.MultiWorkerMirroredStrategy`` the same way (see
+    README, "Training on several machines"); nothing here is home-made distribution.
+    """
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    if len(gpus) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def prepare_labels(labels: np.ndarray, model, spec: ModelSpec) -> np.ndarray:
+    """Integer labels in the form the model's loss wants: one-hot for categorical CE, float for binary CE."""
+    loss = getattr(model, "loss", None)
+    loss_name = loss if isinstance(loss, str) else getattr(loss, "name", "")
+    if spec.output_activation == "sigmoid":
+        return labels.astype(np.float32)
+    if loss_name == "categorical_crossentropy":
+        return np.eye(spec.num_classes, dtype=np.float32)[labels]
+    return labels
+
+
+def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool = False,
+                 augment: AugmentOptions | None = None, seed: int = 0):
+    """Batches of ``(float32 pixels 0-255, labels)``; augmentation (training only) runs inside tf.data."""
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
+    if shuffle:
+        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y),
+                                            num_parallel_calls=tf.data.AUTOTUNE)
+    if augment is not None:
+        augmenter = build_augmenter(augment, seed)
+        dataset = dataset.map(lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)
