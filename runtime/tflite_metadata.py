@@ -125,7 +125,10 @@ def _buffer_bytes(fb: _FlatBuffer, buffer_table: int) -> bytes:
 
 def read_metadata(path_or_bytes: str | Path | bytes) -> dict[str, bytes]:
     """The ``Model.metadata`` entries of a ``.tflite`` file or its bytes, as ``{name: buffer bytes}``."""
-    fb = _load(path_or_bytes)
+    return _metadata(_load(path_or_bytes))
+
+
+def _metadata(fb: _FlatBuffer) -> dict[str, bytes]:
     root = _check_header(fb)
     buffers = fb.table_vector(root, _MODEL_BUFFERS)
     entries = {}
@@ -140,5 +143,18 @@ def read_metadata(path_or_bytes: str | Path | bytes) -> dict[str, bytes]:
 
 def probe_tflite(path: str | Path) -> None:
     """Raises :class:`ModelLoadError` unless ``path`` looks like a whole TFLite FlatBuffer (checked before the C++
-    interpreter sees it): identifier, root table, and every buffer and metadata reference inside the file."""
-    read_metadata(path)
+    interpreter sees it): identifier, root table, every buffer (weights) and metadata reference inside the file.
+
+    The interpreter runs its own FlatBuffer verifier too; this catches the truncated downloads and wrong files
+    early, with a message that says what the file should be.
+    """
+    fb = _load(path)
+    root = _check_header(fb)
+    for buffer_table in fb.table_vector(root, _MODEL_BUFFERS):
+        offset = fb.scalar(buffer_table, _BUFFER_OFFSET, "<Q")
+        size = fb.scalar(buffer_table, _BUFFER_SIZE, "<Q")
+        start, length = (offset, size) if offset > 1 else fb.vector(buffer_table, _BUFFER_DATA)
+        if start + length > len(fb.data):
+            raise fb.fail(f"weights of {length} bytes at byte {start} run past the end of the file "
+                          f"({len(fb.data)} bytes): truncated?")
+    _metadata(fb)

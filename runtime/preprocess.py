@@ -1,0 +1,50 @@
+"""From camera pixels to the model's input tensor, and from its output tensor to probabilities.
+
+Everything here follows the model contract (size, channels, resize method, value range) and the interpreter's own
+tensor types (float32, or uint8/int8 with a scale and zero point); nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgecnn.runtime.backends import TensorSpec
+from edgecnn.runtime.contract import ModelContract
+from edgecnn.runtime.images import resize, to_channels
+
+
+def frame_to_pixels(frame_rgb: np.ndarray, contract: ModelContract, invert: bool = False) -> np.ndarray:
+    """A full-size RGB frame -> the ``(H, W, C)`` uint8 pixels the model takes (same path as training)."""
+    return resize(to_channels(frame_rgb, contract.channel_order, invert), contract.input_size, contract.resize)
+
+
+def passes_pixels_through(contract: ModelContract, spec: TensorSpec) -> bool:
+    """True when uint8 0-255 pixels are already the tensor's values (uint8 input, scale 1, zero point 0)."""
+    return (spec.dtype == np.uint8 and tuple(contract.value_range) == (0.0, 255.0)
+            and abs(spec.scale - 1.0) < 1e-6 and spec.zero_point == 0)
+
+
+def pixels_to_tensor(pixels: np.ndarray, contract: ModelContract, spec: TensorSpec) -> np.ndarray:
+    """``(N, H, W, C)`` uint8 pixels -> the input tensor: scaled to the contract's value range, then quantized."""
+    if passes_pixels_through(contract, spec):
+        return np.ascontiguousarray(pixels)
+    low, high = contract.value_range
+    real = pixels.astype(np.float32)
+    if (low, high) != (0.0, 255.0):
+        real = real * np.float32((high - low) / 255.0) + np.float32(low)
+    if not spec.quantized:
+        return real.astype(spec.dtype, copy=False)
+    info = np.iinfo(spec.dtype)
+    quantized = np.round(real / np.float32(spec.scale)) + spec.zero_point
+    return np.clip(quantized, info.min, info.max).astype(spec.dtype)
+
+
+def output_to_probabilities(raw: np.ndarray, contract: ModelContract, spec: TensorSpec) -> np.ndarray:
+    """The output tensor ``(N, K)`` -> float32 probabilities ``(N, len(labels))``; a sigmoid ``p`` -> ``[1-p, p]``."""
+    values = raw.astype(np.float32).reshape(len(raw), -1)
+    if spec.quantized:
+        values = (values - np.float32(spec.zero_point)) * np.float32(spec.scale)
+    if contract.output_activation == "sigmoid":
+        p = np.clip(values[:, :1], 0.0, 1.0)
+        values = np.concatenate([1.0 - p, p], axis=1)
+    return values
