@@ -23,7 +23,7 @@ STAGE_CLI_MODULES = (
     "edgecnn.runtime.cli",
     "edgecnn.devices.cli",
     "edgecnn.inspect.cli",
-    "edgecnn.pipeline.cli",
+    "edgecnn.jobs_cli",
 )
 
 

@@ -31,8 +31,9 @@ SPEC = ModelSpec(
     num_classes=10,
     build=build,
     expected_params=243_786,
-    epochs=5,
-    batch_size=64,
+    epochs=3,
+    # Keras's default batch of 32, as the chapter's fit() used: 3 epochs reach ~90% test accuracy.
+    batch_size=32,
     light_on_dark=True,
     source="Chapter 3, 'Convolutional neural networks' on Fashion-MNIST",
 )

@@ -1,0 +1,79 @@
+"""``edgecnn bench`` and ``edgecnn pipeline``: the jobs that span several stages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from edgecnn.cli import DefaultsHelpFormatter
+
+
+def register(subparsers) -> None:
+    _register_bench(subparsers)
+    _register_pipeline(subparsers)
+
+
+def _register_bench(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "bench", help="latency, accuracy, memory and cold start of every export", formatter_class=DefaultsHelpFormatter,
+        description="One row per export format x interpreter, each measured in a fresh runtime-only process. "
+                    "Accepts an artifact folder or any single .tflite/.onnx file (a model without a contract is "
+                    "timed on random inputs; its accuracy is unknown).")
+    parser.add_argument("target", type=Path, metavar="ARTIFACT_DIR_OR_MODEL")
+    parser.add_argument("--threads", type=int, default=1, help="interpreter threads")
+    parser.add_argument("--runs", type=int, default=100, help="timed invocations per row (batch 1)")
+    parser.add_argument("--limit", type=int, default=50, help="held-out images per class for accuracy")
+    parser.add_argument("--data", type=Path, help="labelled data for accuracy (default: the contract's held-out split)")
+    parser.add_argument("--backend", action="append", default=[], help="only this interpreter (repeatable)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(handler=_run_bench)
+
+
+def _run_bench(args) -> int:
+    from edgecnn.bench import BenchError, BenchOptions, bench, format_table, rows_to_json
+
+    if args.threads < 1 or args.runs < 1 or args.limit < 1:
+        raise BenchError("--threads, --runs and --limit must be at least 1")
+    rows = bench(args.target, BenchOptions(threads=args.threads, runs=args.runs, limit_per_class=args.limit,
+                                           data=args.data, backends=tuple(args.backend)))
+    print(rows_to_json(rows) if args.json else format_table(rows))
+    failed = [row for row in rows if row.error]
+    if failed and len(failed) == len(rows):
+        raise BenchError(f"every benchmark failed; first: {failed[0].file}: {failed[0].error}")
+    return 0
+
+
+def _register_pipeline(subparsers) -> None:
+    from edgecnn.train.registry import model_names
+
+    parser = subparsers.add_parser(
+        "pipeline", help="train -> convert -> verify -> bench -> report for one model",
+        formatter_class=DefaultsHelpFormatter,
+        description="The main job: trains MODEL, exports every format, verifies parity on real held-out images, "
+                    "benchmarks every export and writes report.md / report.html in the artifact folder.")
+    parser.add_argument("model", nargs="?", default="fashion_cnn", choices=model_names(), metavar="MODEL",
+                        help=f"one of: {', '.join(model_names())}")
+    parser.add_argument("--data", type=Path, action="append", default=[], help="data root (repeatable)")
+    parser.add_argument("--out", type=Path, help="artifact folder (default: artifacts/MODEL)")
+    parser.add_argument("--epochs", type=int, help="training epochs (default: the model's own)")
+    parser.add_argument("--limit", type=int, help="at most this many training images per class and split")
+    parser.add_argument("--formats", nargs="+", default=[], help="export formats (default: all)")
+    parser.add_argument("--verify-limit", type=int, default=100, help="held-out images per class for verify/bench")
+    parser.add_argument("--threads", type=int, default=1, help="interpreter threads for bench")
+    parser.add_argument("--weights", help="inception_transfer only: imagenet, PATH or random")
+    parser.set_defaults(handler=_run_pipeline)
+
+
+def _run_pipeline(args) -> int:
+    from edgecnn.pipeline import PipelineOptions, run_pipeline
+
+    options = PipelineOptions(
+        model=args.model, out=args.out or Path("artifacts") / args.model, data=tuple(args.data), epochs=args.epochs,
+        limit=args.limit, formats=tuple(args.formats), verify_limit=args.verify_limit, threads=args.threads,
+        build_options={"weights": args.weights} if args.weights else {})
+    report = run_pipeline(options)
+    verify = report.parent / "verify.json"
+    if verify.is_file() and json.loads(verify.read_text()).get("passed") is False:
+        print("edgecnn pipeline: some exports failed verification (see the report)")
+        return 1
+    return 0

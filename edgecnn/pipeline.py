@@ -1,0 +1,108 @@
+"""``edgecnn pipeline MODEL``: train -> convert (every format) -> verify -> bench -> one report.
+
+Each stage is the same library call its own command makes; this module only strings them together and writes
+the report. A stage that fails stops the pipeline with its own typed error; what was written before stays.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edgecnn.bench import BenchOptions, bench, format_table, rows_to_json
+from edgecnn.report import model_summary, write_report
+from edgecnn.runtime.atomic import write_text_atomic
+
+
+@dataclass
+class PipelineOptions:
+    """One end-to-end run."""
+
+    model: str
+    """Registry name of the model."""
+    out: Path
+    """Artifact folder."""
+    data: tuple[Path, ...] = ()
+    """Data roots; empty: the model's dataset in its default places."""
+    epochs: int | None = None
+    """Training epochs (None: the model's default)."""
+    limit: int | None = None
+    """At most this many images per class and split for training (quick runs)."""
+    formats: tuple[str, ...] = ()
+    """Export formats; empty: all registered."""
+    verify_limit: int | None = 100
+    """Held-out images per class for verify and bench accuracy."""
+    threads: int = 1
+    """Interpreter threads for bench."""
+    bench_runs: int = 50
+    """Timed invocations per bench row."""
+    build_options: dict = field(default_factory=dict)
+    """Extra ``build`` arguments (e.g. ``weights`` for inception_transfer)."""
+
+
+def run_pipeline(options: PipelineOptions) -> Path:
+    """Runs every stage for ``options.model``; returns the path of the Markdown report."""
+    from edgecnn.convert.formats import format_names
+    from edgecnn.convert.runner import ConvertOptions, convert_artifact
+    from edgecnn.train.fit import TrainOptions, train
+
+    _stage(1, f"train {options.model}")
+    out = train(TrainOptions(model=options.model, out=options.out, data=options.data, epochs=options.epochs,
+                             limit=options.limit, build_options=options.build_options, verbose=2))
+    _stage(2, "convert")
+    formats = options.formats or tuple(format_names())
+    records = convert_artifact(out, ConvertOptions(formats=formats), on_done=_print_export)
+    convert_rows = [record.__dict__ for record in records]
+    _stage(3, "verify")
+    verify = _verify(out, options)
+    _stage(4, "bench")
+    rows = bench(out, BenchOptions(threads=options.threads, runs=options.bench_runs,
+                                   limit_per_class=options.verify_limit))
+    write_text_atomic(out / "bench.json", rows_to_json(rows))
+    table = format_table(rows)
+    print(table)
+    _stage(5, "report")
+    import keras
+
+    summary = model_summary(keras.saving.load_model(out / "model.keras", compile=False))
+    md, html = write_report(out, summary, convert_rows, verify, table, _commands(out))
+    print(f"edgecnn pipeline: report -> {md} and {html}")
+    return md
+
+
+def _verify(out: Path, options: PipelineOptions) -> dict | None:
+    """Runs verify and returns its JSON report; a drifting export is recorded in the report, not fatal here."""
+    try:
+        from edgecnn.convert.verify import VerifyOptions, verify_artifact
+    except ImportError:
+        print("edgecnn pipeline: verify is not available in this installation", file=sys.stderr)
+        return None
+    from edgecnn.errors import EdgecnnError
+
+    try:
+        verify_artifact(out, VerifyOptions(limit_per_class=options.verify_limit))
+    except EdgecnnError as err:
+        print(f"edgecnn pipeline: verify: {err}", file=sys.stderr)
+    report = out / "verify.json"
+    return json.loads(report.read_text()) if report.is_file() else None
+
+
+def _commands(out: Path) -> dict[str, str]:
+    int8 = out / "model_tflite_int8_uint8io.tflite"
+    return {
+        "live camera": f"edgecnn run --model {int8}",
+        "a video or folder, headless": f"edgecnn run --model {int8} --source VIDEO_OR_FOLDER --headless",
+        "re-check parity": f"edgecnn verify {out}",
+        "benchmark": f"edgecnn bench {out} --threads 4",
+        "deploy to a Pi 5": f"edgecnn deploy {out} --profile rpi5 --host pi@raspberrypi",
+    }
+
+
+def _stage(number: int, name: str) -> None:
+    print(f"\n== [{number}/5] {name} ==", flush=True)
+
+
+def _print_export(record) -> None:
+    print(f"  {Path(record.path).name}: {record.size_bytes / 1e3:.1f} kB in {record.seconds:.1f} s", flush=True)
