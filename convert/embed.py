@@ -49,6 +49,12 @@ def embed_contract(model_path: str | Path, contract: ModelContract) -> Path:
 
     Returns the sidecar's path. Other file types get only the sidecar (nothing to embed into).
     """
+    embed_in_file(model_path, contract)
+    return write_sidecar(model_path, contract)
+
+
+def embed_in_file(model_path: str | Path, contract: ModelContract) -> None:
+    """Writes ``contract`` inside the ``.tflite`` / ``.onnx`` file (atomically); other suffixes are left alone."""
     model_path = Path(model_path)
     if not model_path.is_file():
         raise ConversionError(f"{model_path}: no such model file to embed the contract into")
@@ -62,7 +68,6 @@ def embed_contract(model_path: str | Path, contract: ModelContract) -> Path:
         write_bytes_atomic(model_path, updated)
     elif suffix == ONNX_SUFFIX:
         _embed_onnx(model_path, payload.decode("utf-8"))
-    return write_sidecar(model_path, contract)
 
 
 def _embed_onnx(model_path: Path, payload: str) -> None:

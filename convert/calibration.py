@@ -1,0 +1,45 @@
+"""Calibration images for int8 quantization: a few hundred real training images, sampled across every class."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgecnn.convert.data import LabelledImages, data_location, load_labelled
+from edgecnn.convert.errors import CalibrationError
+from edgecnn.runtime.contract import ModelContract
+
+
+@dataclass(frozen=True)
+class CalibrationOptions:
+    """Where calibration images come from and how many."""
+
+    data: Path | None = None
+    """Folder of class folders (or idx files) to use; None: the training split the contract names."""
+    count: int = 300
+    """Number of images, spread evenly across the classes."""
+    min_count: int = 10
+    """Fewer readable images than this is an error: int8 ranges measured on a handful of images are not trusted."""
+    seed: int = 0
+    """Seed of the per-class sampling (the same images every run)."""
+
+
+def load_calibration(contract: ModelContract, options: CalibrationOptions) -> LabelledImages:
+    """The calibration images; :class:`CalibrationError` when classes are missing or there are too few."""
+    if options.count < options.min_count:
+        raise CalibrationError(f"--calib-count {options.count} is below the minimum of {options.min_count} images")
+    if options.data is not None:
+        root, split = Path(options.data), "train"
+    else:
+        root, split = data_location(contract, "train_split")
+    per_class = -(-options.count // len(contract.labels))
+    images = load_labelled(root, contract, split, per_class, options.seed)
+    counts = images.per_class(len(contract.labels))
+    missing = [label for label, n in zip(contract.labels, counts) if n == 0]
+    if missing:
+        raise CalibrationError(f"{images.source}: calibration data has no readable images of {missing}; every "
+                               f"class of {list(contract.labels)} must be covered")
+    if len(images.labels) < options.min_count:
+        raise CalibrationError(f"{images.source}: only {len(images.labels)} readable calibration images, expected "
+                               f"at least {options.min_count}")
+    return images

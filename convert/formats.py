@@ -1,0 +1,101 @@
+"""The export format registry: every ``convert/format_<name>.py`` registers one :class:`ExportFormat`.
+
+Adding a format or a quantization mode is one module; ``edgecnn convert --formats``' choices, verify's parity
+checks and the tests that parametrize over :func:`format_names` pick it up with no other edit.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from edgecnn.convert.errors import ConversionError
+from edgecnn.convert.quantization import Quantization
+
+MODULE_PREFIX = "format_"
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far an export may drift from the Keras model on real images before verify fails it."""
+
+    max_abs_diff: float | None = None
+    """Largest allowed absolute difference of any probability; None: not checked (quantized formats)."""
+    min_agreement: float = 0.99
+    """Smallest allowed fraction of images whose top-1 class equals Keras's."""
+    max_accuracy_drop: float = 1.0
+    """Largest allowed drop of accuracy against the true labels, in percentage points."""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an exporter tells the contract about the file it wrote."""
+
+    details: dict[str, Any]
+    """Format details recorded in the contract's ``extra["export"]`` (opset, converter version...)."""
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One registered export: a file name, a converter with its quantization, and the parity it must keep."""
+
+    name: str
+    """Registry key, equal to the module name without ``format_`` (``tflite_int8``...)."""
+    summary: str
+    """One line for ``--help`` and reports."""
+    suffix: str
+    """``".tflite"`` or ``".onnx"``."""
+    quantization: Quantization
+    """Quantization preset (calibration images are added when converting)."""
+    tolerance: Tolerance
+    """Parity tolerance against the Keras model."""
+    export: Callable[[Any, Path, Quantization], ExportResult]
+    """``export(keras_model, out_path, quantization) -> ExportResult``: writes the model file (no contract)."""
+    runs_on: tuple[str, ...]
+    """Interpreters expected to run it (runtime backend names); verify checks every one anyway."""
+
+    @property
+    def file_name(self) -> str:
+        """``model_<name><suffix>``, written beside ``model.keras``."""
+        return f"model_{self.name}{self.suffix}"
+
+
+_REGISTRY: dict[str, ExportFormat] = {}
+
+
+def register_format(fmt: ExportFormat) -> ExportFormat:
+    _REGISTRY[fmt.name] = fmt
+    return fmt
+
+
+def _load_all() -> None:
+    from edgecnn import convert as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith(MODULE_PREFIX):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+
+
+def format_names() -> list[str]:
+    """Registered format names, in the order ``convert`` writes them (TFLite first, then ONNX; by module name)."""
+    from edgecnn import convert as package
+
+    names = [info.name[len(MODULE_PREFIX):] for info in pkgutil.iter_modules(package.__path__)
+             if info.name.startswith(MODULE_PREFIX)]
+    return sorted(names, key=lambda name: (not name.startswith("tflite"), _ORDER.get(name, 99), name))
+
+
+def get_format(name: str) -> ExportFormat:
+    if name not in format_names():
+        raise ConversionError(f"unknown export format {name!r}; choose from: {', '.join(format_names())}")
+    if name not in _REGISTRY:
+        _load_all()
+    return _REGISTRY[name]
+
+
+# Cheapest and most exact first, so a user watching the progress sees the float exports land early.
+_ORDER = {"tflite_float32": 0, "tflite_float16": 1, "tflite_dynamic": 2, "tflite_dynamic_compat": 3,
+          "tflite_int8": 4, "tflite_int8_uint8io": 5, "onnx_float32": 6, "onnx_int8": 7}

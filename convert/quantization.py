@@ -1,0 +1,65 @@
+"""Quantization modes of an export, as options with named presets (``Quantization.int8(calib)``...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+MODES = ("float32", "float16", "dynamic", "int8")
+IO_DTYPES = ("float32", "uint8", "int8")
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """How the weights and activations of an export are stored."""
+
+    mode: str = "float32"
+    """``"float32"`` (none), ``"float16"`` (weights), ``"dynamic"`` (int8 weights, float activations) or
+    ``"int8"`` (int8 weights and activations, calibrated)."""
+    io_dtype: str = "float32"
+    """Type of the input and output tensors: ``"float32"``, or ``"uint8"``/``"int8"`` for full-integer models (uint8
+    takes camera pixels as-is)."""
+    per_channel_dense: bool = True
+    """Per-channel weight scales for dense layers. False writes FULLY_CONNECTED ops that tflite-runtime 2.14 loads."""
+    calibration: np.ndarray | None = None
+    """``(N, H, W, C)`` uint8 real images for ``"int8"``: the activation ranges are measured on them."""
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"quantization mode must be one of {MODES}, got {self.mode!r}")
+        if self.io_dtype not in IO_DTYPES:
+            raise ValueError(f"io_dtype must be one of {IO_DTYPES}, got {self.io_dtype!r}")
+        if self.io_dtype != "float32" and self.mode != "int8":
+            raise ValueError(f"integer input/output needs mode 'int8', got {self.mode!r}")
+
+    @property
+    def needs_calibration(self) -> bool:
+        return self.mode == "int8"
+
+    def with_calibration(self, images: np.ndarray) -> Quantization:
+        return replace(self, calibration=images)
+
+    def describe(self) -> dict:
+        """JSON-friendly summary for the contract's ``extra`` (no image data)."""
+        summary = {"mode": self.mode, "io_dtype": self.io_dtype, "per_channel_dense": self.per_channel_dense}
+        if self.calibration is not None:
+            summary["calibration_images"] = int(len(self.calibration))
+        return summary
+
+    @classmethod
+    def float32(cls) -> Quantization:
+        return cls("float32")
+
+    @classmethod
+    def float16(cls) -> Quantization:
+        return cls("float16")
+
+    @classmethod
+    def dynamic(cls, compat: bool = False) -> Quantization:
+        """``compat=True``: per-tensor dense weights, loadable by tflite-runtime 2.14 (FULLY_CONNECTED v12 is not)."""
+        return cls("dynamic", per_channel_dense=not compat)
+
+    @classmethod
+    def int8(cls, calibration: np.ndarray | None = None, io_dtype: str = "float32") -> Quantization:
+        return cls("int8", io_dtype=io_dtype, calibration=calibration)
