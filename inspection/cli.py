@@ -16,8 +16,20 @@ from edgecnn.inspect.kernels import KERNELS
 SUBCOMMANDS = ("filters", "features", "summary")
 
 
+class _AnyWord(dict):
+    """Subcommand table that lets argparse accept any first word (a MODEL path); lookups stay exact."""
+
+    def __contains__(self, key) -> bool:
+        return True
+
+
 class _DefaultToFeatures(argparse._SubParsersAction):
     """Routes ``inspect MODEL IMAGE`` (first word not a subcommand) to ``inspect features MODEL IMAGE``."""
+
+    def accept_any_first_word(self) -> None:
+        """Call after the subcommands are added: argparse checks the first word against ``choices`` before it
+        calls the action, so ``choices`` must accept a MODEL path; :meth:`__call__` then routes it."""
+        self.choices = _AnyWord(self._name_parser_map)
 
     def __call__(self, parser, namespace, values, option_string=None):
         if values and values[0] not in self._name_parser_map:
@@ -42,6 +54,7 @@ def register(subparsers) -> None:
     _register_filters(inner)
     _register_features(inner)
     _register_summary(inner)
+    inner.accept_any_first_word()
 
 
 def _register_filters(inner) -> None:
