@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from edgecnn.runtime.errors import ModelLoadError
+from edgecnn.runtime.native import is_litert_info, native_stderr_filtered
 from edgecnn.runtime.tflite_metadata import probe_tflite
 
 log = logging.getLogger("edgecnn.runtime")
@@ -187,8 +188,9 @@ def _open_tflite(module_name: str, backend_name: str, version_of: Callable[[], s
         module = importlib.import_module(module_name)
         probe_tflite(path)
         try:
-            interpreter = module.Interpreter(model_path=str(path), num_threads=threads)
-            return TFLiteBackend(path, interpreter, BackendInfo(backend_name, version_of(), threads))
+            with native_stderr_filtered(is_litert_info):
+                interpreter = module.Interpreter(model_path=str(path), num_threads=threads)
+                return TFLiteBackend(path, interpreter, BackendInfo(backend_name, version_of(), threads))
         except (ValueError, RuntimeError) as err:
             raise ModelLoadError(f"{path}: {backend_name} cannot load this model ({_first_line(err)})") from None
     return open_

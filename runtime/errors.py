@@ -17,3 +17,7 @@ class InputShapeError(EdgecnnError):
 
 class SourceError(EdgecnnError):
     """A camera, video, image or folder source cannot be opened or read."""
+
+
+class OptionError(EdgecnnError):
+    """A runtime option (threshold, smoothing, --serve address...) has a value outside its valid range."""

@@ -1,0 +1,122 @@
+"""``edgecnn run``: classify a camera, video, image or folder live with a converted model."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from edgecnn.cli import DefaultsHelpFormatter
+from edgecnn.runtime.backends import backend_names
+from edgecnn.runtime.contract import CHANNEL_ORDERS
+from edgecnn.runtime.errors import ModelLoadError, OptionError
+
+SHIPPED_MODEL = Path(__file__).resolve().parent / "models" / "rps_int8.tflite"
+
+EXAMPLES = """examples:
+  edgecnn run --model rps_int8.tflite                     # default camera, window with label, top-3, FPS
+  edgecnn run --model rps_int8.tflite --source clip.mp4 --headless > predictions.jsonl
+  edgecnn run --model rps_int8.tflite --source picamera --serve 0.0.0.0:8000   # Pi without a screen
+  edgecnn run --model other.tflite --labels cat,dog --input-size 150x150 --channels RGB   # no contract inside
+"""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "run", help="classify a camera, video, image or folder live", formatter_class=DefaultsHelpFormatter,
+        description="Classify frames live with a .tflite or .onnx model. Preprocessing and labels come from the "
+                    "model contract inside the file (or its sidecar).\n\n" + EXAMPLES)
+    parser.add_argument("--model", type=Path, default=None,
+                        help=f"model file (.tflite or .onnx); default: the model shipped with edgecnn "
+                             f"({SHIPPED_MODEL.name}, when installed)")
+    parser.add_argument("--source", default="0",
+                        help="camera index, /dev/videoN, video file, image file, folder, rtsp:// or http:// URL, "
+                             "or 'picamera'")
+    parser.add_argument("--backend", choices=backend_names(), default=None,
+                        help="interpreter; default: litert then tflite_runtime for .tflite, onnxruntime for .onnx")
+    parser.add_argument("--threads", type=int, default=None, help="interpreter threads; default: cores, at most 4")
+    parser.add_argument("--threshold", type=float, default=0.5, help='below this confidence the overlay says "unsure"')
+    parser.add_argument("--smooth", type=float, default=0.0,
+                        help="probability smoothing: weight of the previous average in [0, 1); 0 = off")
+    parser.add_argument("--headless", action="store_true",
+                        help="no window; print one JSON line per frame to stdout (start-up notes go to stderr)")
+    parser.add_argument("--save", type=Path, default=None, help="write the annotated video to this .mp4/.avi file")
+    parser.add_argument("--serve", metavar="HOST:PORT", default=None,
+                        help="web view with MJPEG stream and live label; a bare PORT binds 127.0.0.1")
+    parser.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    parser.add_argument("--fps", type=float, default=0.0,
+                        help="pace video/image sources at this frame rate (0: as fast as possible)")
+    parser.add_argument("--loop", action="store_true", help="start video/image sources over at their end")
+    parser.add_argument("--invert", action="store_true",
+                        help="invert pixels (light-on-dark models such as Fashion-MNIST on ordinary photos)")
+    contract = parser.add_argument_group("models without a contract (all three are needed; they override an "
+                                         "embedded contract)")
+    contract.add_argument("--labels", default=None, help="comma-separated labels in class-index order")
+    contract.add_argument("--input-size", default=None, metavar="HxW", help="model input size, e.g. 150x150")
+    contract.add_argument("--channels", choices=CHANNEL_ORDERS, default=None, help="model input channels")
+    parser.set_defaults(handler=handle_run)
+
+
+def handle_run(args: argparse.Namespace) -> int:
+    from edgecnn.runtime.backends import open_backend
+    from edgecnn.runtime.classifier import Classifier
+    from edgecnn.runtime.live import LiveOptions, run_live
+    from edgecnn.runtime.model_file import read_contract
+    from edgecnn.runtime.sources import open_source
+
+    logging.basicConfig(stream=sys.stderr, format="edgecnn run: %(message)s", level=logging.INFO)
+    notes = sys.stderr if args.headless else sys.stdout
+    options = LiveOptions(threshold=args.threshold, smooth=args.smooth, headless=args.headless, save=args.save,
+                          serve=args.serve, window=not (args.headless or args.serve), max_frames=args.max_frames,
+                          fps=args.fps)
+    model_path = _model_path(args.model)
+    backend = open_backend(model_path, args.backend, args.threads)
+    contract = _contract_from_flags(args, model_path, backend) or read_contract(model_path)
+    classifier = Classifier(backend, contract, invert=args.invert)
+    info = backend.info
+    print(f"edgecnn run: {model_path.name} ({contract.format}, {', '.join(contract.labels)}) on {info.name} "
+          f"{info.version}, {info.threads} thread(s)", file=notes, flush=True)
+    source = open_source(args.source, loop=args.loop)
+    summary = run_live(classifier, source, options)
+    if summary.frames:
+        latency = sorted(summary.latency_ms)[len(summary.latency_ms) // 2]
+        behind = f", at most {summary.max_frames_behind} frame(s) behind the camera" if source.live else ""
+        print(f"edgecnn run: {summary.frames} frames, median {latency:.2f} ms per frame{behind}", file=notes)
+    return 0
+
+
+def _model_path(model: Path | None) -> Path:
+    if model is not None:
+        return model
+    if SHIPPED_MODEL.is_file():
+        return SHIPPED_MODEL
+    raise ModelLoadError(f"no model shipped with this edgecnn ({SHIPPED_MODEL} is missing); pass --model FILE "
+                         f"(a .tflite or .onnx from 'edgecnn convert')")
+
+
+def _contract_from_flags(args: argparse.Namespace, model_path: Path, backend):
+    """A contract from --labels/--input-size/--channels, or None when none of them is given."""
+    from edgecnn.runtime.contract import ModelContract
+
+    given = {"--labels": args.labels, "--input-size": args.input_size, "--channels": args.channels}
+    if not any(given.values()):
+        return None
+    missing = [flag for flag, value in given.items() if not value]
+    if missing:
+        raise OptionError(f"{model_path}: describing a model by flags needs all of --labels, --input-size and "
+                          f"--channels; missing {', '.join(missing)}")
+    labels = tuple(label.strip() for label in args.labels.split(","))
+    units = backend.output.shape[-1] if backend.output.shape else None
+    # One output unit with two labels can only be a sigmoid: P(labels[1]).
+    activation = "sigmoid" if units == 1 and len(labels) == 2 else "softmax"
+    return ModelContract(model_name=model_path.stem, labels=labels, input_size=_parse_size(args.input_size),
+                         channel_order=args.channels, output_activation=activation,
+                         format=model_path.suffix.lstrip(".").lower())
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    parts = text.lower().replace(",", "x").split("x")
+    if len(parts) != 2 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        raise OptionError(f"--input-size {text!r}: expected HEIGHTxWIDTH, e.g. 150x150")
+    return int(parts[0]), int(parts[1])

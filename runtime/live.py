@@ -1,0 +1,245 @@
+"""The live loop: read a frame -> classify -> smooth -> overlay -> JSON / window / video file / web view.
+
+Kept short on purpose: like the TensorFlow Raspberry Pi example, it should be readable in one sitting. Each output
+is a small sink with ``write(frame, annotated_bgr, record)`` and ``close()``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import cv2
+import numpy as np
+
+from edgecnn.runtime.classifier import Classifier
+from edgecnn.runtime.errors import OptionError
+from edgecnn.runtime.overlay import FpsMeter, describe, draw
+from edgecnn.runtime.server import LiveView, parse_address, start_server
+from edgecnn.runtime.smoothing import ProbabilitySmoother
+from edgecnn.runtime.sources import Frame, Source
+
+log = logging.getLogger("edgecnn.runtime")
+VIDEO_CODECS = {".mp4": "mp4v", ".avi": "MJPG"}
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """How ``edgecnn run`` shows and records the predictions."""
+
+    threshold: float = 0.5
+    """Below this confidence the overlay says "unsure"."""
+    smooth: float = 0.0
+    """Weight of the previous average in the probability smoothing, in [0, 1); 0 = off."""
+    headless: bool = False
+    """Print one JSON line per frame to stdout instead of opening a window."""
+    save: Path | None = None
+    """Write the annotated frames to this .mp4/.avi file."""
+    serve: str | None = None
+    """``HOST:PORT`` of the web view, or None."""
+    window: bool = True
+    """Show the annotated frames in a window (q or Esc quits)."""
+    max_frames: int | None = None
+    """Stop after this many frames (None: until the source ends)."""
+    fps: float = 0.0
+    """Pace file sources at this many frames per second (0: as fast as they decode)."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.threshold <= 1.0:
+            raise OptionError(f"--threshold must be in [0, 1], got {self.threshold}")
+        if self.max_frames is not None and self.max_frames < 1:
+            raise OptionError(f"--max-frames must be >= 1, got {self.max_frames}")
+        if self.fps < 0:
+            raise OptionError(f"--fps must be >= 0, got {self.fps}")
+        if self.save is not None and Path(self.save).suffix.lower() not in VIDEO_CODECS:
+            raise OptionError(f"--save {self.save}: expected a file ending in {', '.join(VIDEO_CODECS)}")
+
+
+@dataclass
+class RunSummary:
+    """What a run did, for the closing line on stderr."""
+
+    frames: int = 0
+    """Frames classified."""
+    latency_ms: list[float] = field(default_factory=list)
+    """Per-frame classify latency."""
+    max_frames_behind: int = 0
+    """Live sources: the most frames captured after the one being classified, once its prediction was ready."""
+
+
+def prediction_record(frame: Frame, labels: tuple[str, ...], probabilities: np.ndarray, latency_ms: float) -> dict:
+    """The JSON line of one frame (``--headless``, ``/predictions``)."""
+    index = int(np.argmax(probabilities))
+    return {"timestamp": frame.timestamp, "source": frame.source, "label": labels[index], "index": index,
+            "confidence": float(probabilities[index]),
+            "probabilities": {label: float(p) for label, p in zip(labels, probabilities)},
+            "latency_ms": latency_ms}
+
+
+def run_live(classifier: Classifier, source: Source, options: LiveOptions,
+             stdout: IO[str] | None = None) -> RunSummary:
+    """Runs the loop until the source ends, ``max_frames`` is reached, or q/Esc in the window."""
+    sinks = _open_sinks(options, stdout, source)
+    smoother = ProbabilitySmoother(options.smooth)
+    fps_meter, summary = FpsMeter(), RunSummary()
+    pace = _Pacer(0.0 if source.live else options.fps)
+    finished = False
+    try:
+        for frame in source:
+            pace.wait()
+            prediction = classifier.classify(frame.image)
+            if source.live:
+                summary.max_frames_behind = max(summary.max_frames_behind, source.captured - frame.captured)
+            probabilities = smoother.update(prediction.probabilities)
+            record = prediction_record(frame, classifier.labels, probabilities, prediction.latency_ms)
+            text = describe(classifier.labels, probabilities, options.threshold, fps_meter.tick())
+            annotated = draw(frame.image, text) if _needs_image(sinks) else None
+            summary.frames += 1
+            summary.latency_ms.append(prediction.latency_ms)
+            if any(sink.write(frame, annotated, record) is False for sink in sinks):
+                break
+            if options.max_frames is not None and summary.frames >= options.max_frames:
+                break
+        finished = True
+    except KeyboardInterrupt:
+        finished = True  # Ctrl-C is how a camera run stops: keep what was recorded
+        raise
+    finally:
+        for sink in sinks:
+            sink.close(keep=finished)
+        source.close()
+    return summary
+
+
+class _Pacer:
+    def __init__(self, fps: float):
+        self.period = 1.0 / fps if fps > 0 else 0.0
+        self.next = time.perf_counter()
+
+    def wait(self) -> None:
+        if self.period:
+            delay = self.next - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            self.next = max(self.next, time.perf_counter() - self.period) + self.period
+
+
+def _needs_image(sinks: list) -> bool:
+    return any(sink.needs_image for sink in sinks)
+
+
+def _open_sinks(options: LiveOptions, stdout: IO[str] | None, source: Source) -> list:
+    openers = []
+    if options.headless:
+        openers.append(lambda: JsonLinesSink(stdout))
+    if options.save is not None:
+        openers.append(lambda: VideoFileSink(Path(options.save), options.fps or source.fps or 10.0))
+    if options.serve is not None:
+        openers.append(lambda: WebViewSink(options.serve))
+    if options.window and not options.headless:
+        openers.append(lambda: WindowSink(source.name))
+    sinks: list = []
+    try:
+        for open_sink in openers:
+            sinks.append(open_sink())
+    except BaseException:
+        for sink in sinks:  # e.g. the web server started but no window can open: stop the server again
+            sink.close(keep=False)
+        source.close()
+        raise
+    return sinks
+
+
+class JsonLinesSink:
+    needs_image = False
+
+    def __init__(self, stream: IO[str] | None):
+        import sys
+
+        self.stream = stream or sys.stdout
+
+    def write(self, frame: Frame, annotated, record: dict) -> None:
+        self.stream.write(json.dumps(record) + "\n")
+        self.stream.flush()
+
+    def close(self, keep: bool) -> None:
+        pass
+
+
+class VideoFileSink:
+    """Writes beside the target and renames at the end, so an interrupted run leaves the previous video intact."""
+
+    needs_image = True
+
+    def __init__(self, path: Path, fps: float):
+        self.path, self.fps = path, fps
+        self.partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+        self.writer: cv2.VideoWriter | None = None
+        self.size: tuple[int, int] | None = None
+
+    def write(self, frame: Frame, annotated: np.ndarray, record: dict) -> None:
+        if self.writer is None:
+            self.size = (annotated.shape[1], annotated.shape[0])
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fourcc = cv2.VideoWriter_fourcc(*VIDEO_CODECS[self.path.suffix.lower()])
+            self.writer = cv2.VideoWriter(str(self.partial), fourcc, self.fps, self.size)
+            if not self.writer.isOpened():
+                raise OptionError(f"--save {self.path}: OpenCV cannot write this video here")
+        if (annotated.shape[1], annotated.shape[0]) != self.size:  # folders of images differ in size
+            annotated = cv2.resize(annotated, self.size, interpolation=cv2.INTER_AREA)
+        self.writer.write(annotated)
+
+    def close(self, keep: bool) -> None:
+        if self.writer is None:
+            return
+        self.writer.release()
+        if keep:
+            os.replace(self.partial, self.path)
+        else:
+            self.partial.unlink(missing_ok=True)
+
+
+class WebViewSink:
+    needs_image = True
+
+    def __init__(self, address: str):
+        host, port = parse_address(address)
+        self.view = LiveView()
+        self.server = start_server(self.view, host, port)
+        host, port = self.server.server_address[:2]
+        log.warning("web view at http://%s:%d/ (stream /stream.mjpg, JSON /predictions)", host, port)
+
+    def write(self, frame: Frame, annotated: np.ndarray, record: dict) -> None:
+        ok, jpeg = cv2.imencode(".jpg", annotated, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        if ok:
+            self.view.publish(jpeg.tobytes(), record)
+
+    def close(self, keep: bool) -> None:
+        self.view.close()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class WindowSink:
+    needs_image = True
+
+    def __init__(self, title: str):
+        self.title = f"edgecnn: {title}"
+        try:
+            cv2.namedWindow(self.title, cv2.WINDOW_NORMAL)
+        except cv2.error:
+            raise OptionError("cannot open a window here (no display, or OpenCV built without GUI support as in "
+                              "opencv-python-headless); use --headless, --save FILE or --serve HOST:PORT") from None
+
+    def write(self, frame: Frame, annotated: np.ndarray, record: dict) -> bool:
+        cv2.imshow(self.title, annotated)
+        return (cv2.waitKey(1) & 0xFF) not in (ord("q"), 27)  # q or Esc quits
+
+    def close(self, keep: bool) -> None:
+        cv2.destroyAllWindows()
+

@@ -1,0 +1,44 @@
+"""Keeping the C/C++ libraries' own stderr lines out of edgecnn's output.
+
+LiteRT prints "INFO: Created TensorFlow Lite XNNPACK delegate" and FFmpeg prints "[mov,mp4,...] moov atom not found"
+straight to file descriptor 2. They would break the one-line error messages and clutter ``--headless`` runs, and
+the typed error raised afterwards says the same thing more clearly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from typing import Callable, Iterator
+
+
+@contextlib.contextmanager
+def native_stderr_filtered(drop: Callable[[str], bool]) -> Iterator[None]:
+    """Captures fd 2 while the block runs; afterwards writes back every line for which ``drop`` is false."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr file descriptor (embedded interpreter): leave it alone
+        yield
+        return
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            lines = captured.read().decode("utf-8", "replace").splitlines(keepends=True)
+            sys.stderr.write("".join(line for line in lines if not drop(line)))
+            sys.stderr.flush()
+
+
+def is_litert_info(line: str) -> bool:
+    return line.startswith("INFO: ")
+
+
+def is_ffmpeg_log(line: str) -> bool:
+    return line.startswith("[") and " @ 0x" in line

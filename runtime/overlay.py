@@ -1,0 +1,76 @@
+"""Drawing the prediction on the frame: label and confidence (or "unsure"), top-3 bars, frames per second."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+MIN_WIDTH = 320  # small images (28x28 CGI hands) are scaled up so the text stays readable
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+_WHITE, _BLACK, _GREEN, _ORANGE = (255, 255, 255), (0, 0, 0), (60, 200, 60), (0, 140, 255)
+
+
+@dataclass(frozen=True)
+class OverlayText:
+    """What the overlay shows for one frame."""
+
+    title: str
+    """``"rock 97%"`` or ``"unsure (rock 41%)"``."""
+    sure: bool
+    """False when the confidence is below the threshold."""
+    top: list[tuple[str, float]]
+    """Up to three ``(label, probability)`` pairs, best first."""
+    fps: float
+    """Frames per second of the whole loop."""
+
+
+def describe(labels: tuple[str, ...], probabilities: np.ndarray, threshold: float, fps: float) -> OverlayText:
+    order = np.argsort(-probabilities)[:3]
+    top = [(labels[i], float(probabilities[i])) for i in order]
+    label, confidence = top[0]
+    sure = confidence >= threshold
+    title = f"{label} {confidence:.0%}" if sure else f"unsure ({label} {confidence:.0%})"
+    return OverlayText(title, sure, top, fps)
+
+
+def draw(frame_rgb: np.ndarray, text: OverlayText) -> np.ndarray:
+    """Returns a BGR copy of the frame (scaled up to ``MIN_WIDTH`` when smaller) with the overlay drawn on it."""
+    image = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR)
+    if image.shape[1] < MIN_WIDTH:
+        scale = MIN_WIDTH / image.shape[1]
+        image = cv2.resize(image, (MIN_WIDTH, round(image.shape[0] * scale)), interpolation=cv2.INTER_NEAREST)
+    width = image.shape[1]
+    _text(image, text.title, (8, 26), 0.8, _GREEN if text.sure else _ORANGE)
+    fps_text = f"{text.fps:.1f} FPS"
+    (fps_width, _), _ = cv2.getTextSize(fps_text, _FONT, 0.5, 1)
+    _text(image, fps_text, (width - fps_width - 8, 20), 0.5, _WHITE)
+    bar_width = max(40, width // 4)
+    for row, (label, probability) in enumerate(text.top):
+        y = 44 + row * 18
+        cv2.rectangle(image, (8, y), (8 + bar_width, y + 12), _BLACK, -1)
+        cv2.rectangle(image, (8, y), (8 + round(bar_width * probability), y + 12), _GREEN, -1)
+        _text(image, f"{label} {probability:.2f}", (14 + bar_width, y + 11), 0.45, _WHITE)
+    return image
+
+
+def _text(image: np.ndarray, text: str, origin: tuple[int, int], scale: float, color) -> None:
+    # A dark outline keeps the text readable on any background.
+    cv2.putText(image, text, origin, _FONT, scale, _BLACK, 3, cv2.LINE_AA)
+    cv2.putText(image, text, origin, _FONT, scale, color, 1, cv2.LINE_AA)
+
+
+class FpsMeter:
+    """Frames per second over the last ``window`` frames."""
+
+    def __init__(self, window: int = 30):
+        self._times: deque[float] = deque(maxlen=window)
+
+    def tick(self) -> float:
+        self._times.append(time.perf_counter())
+        if len(self._times) < 2:
+            return 0.0
+        return (len(self._times) - 1) / max(self._times[-1] - self._times[0], 1e-9)
