@@ -7,6 +7,7 @@ model's contract), so what you see is what the deployed model sees. A ``.tflite`
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,7 +129,10 @@ def open_interpreter(path: Path):
         except ImportError:
             raise MissingDependencyError("ai-edge-litert", "runtime", f"inspecting {path}") from None
     try:
-        interpreter = Interpreter(model_path=str(path), experimental_preserve_all_tensors=True)
+        with warnings.catch_warnings():
+            # Keeping every tensor is the point here, not the accident the interpreter's warning is about.
+            warnings.filterwarnings("ignore", message=".*experimental_preserve_all_tensors.*")
+            interpreter = Interpreter(model_path=str(path), experimental_preserve_all_tensors=True)
         interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as err:
         raise ModelLoadError(f"{path}: the TFLite interpreter cannot load this model ({err})") from None

@@ -24,7 +24,8 @@ def summarize_tflite(source: ModelSource) -> ModelSummary:
 
     interpreter = open_interpreter(source.path)
     tensors = {details["index"]: details for details in interpreter.get_tensor_details()}
-    rows = tuple(_row(op, tensors) for op in _operators(interpreter, source.path))
+    # DELEGATE nodes are the interpreter's acceleration (XNNPACK) re-listing operators above, not model layers.
+    rows = tuple(_row(op, tensors) for op in _operators(interpreter, source.path) if op["op_name"] != "DELEGATE")
     input_shape = tuple(int(d) for d in interpreter.get_input_details()[0]["shape"][1:])
     contract = read_embedded_contract(source.path) or read_sidecar(source.path)
     notes = [NEEDS_TENSORFLOW, FOLDED]
