@@ -1,0 +1,155 @@
+"""The smoke test: a few real images classified at bundle time, classified again on the device, labels compared.
+
+At bundle time :func:`classify_smoke_images` runs the model with the runtime's :class:`Classifier`; ``smoke.json``
+records each image's label and probabilities. On the device ``python -m edgecnn.devices.smoke BUNDLE_DIR`` runs the
+installed ``edgecnn run --headless`` over ``smoke/`` (the real command line, in the device's venv, without
+TensorFlow) and compares. Interpreters on another CPU may round differently, so an image whose recorded top two
+probabilities were within :data:`NEAR_TIE` may come out as either of them; every other label must be equal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgecnn.devices.errors import BundleError, SmokeTestError
+
+NEAR_TIE = 0.02
+SMOKE_DIR = "smoke"
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+@dataclass(frozen=True)
+class SmokeImage:
+    """One smoke-test image and what the model said at bundle time."""
+
+    path: Path
+    """The image file on this machine."""
+    bundle_name: str
+    """Its path inside the bundle, ``smoke/NN-<name>``."""
+    label: str
+    """The label the model gave."""
+    probabilities: dict[str, float]
+    """Every label's probability."""
+
+    def record(self) -> dict:
+        return {"file": self.bundle_name, "label": self.label,
+                "probabilities": {k: round(v, 6) for k, v in self.probabilities.items()}}
+
+
+def default_smoke_images(contract_extra: dict, per_class: int) -> list[Path]:
+    """``per_class`` images of each class from the evaluation split the model was trained with."""
+    data = contract_extra.get("data") or {}
+    if data.get("kind") != "image_folder":
+        raise BundleError("the model's contract names no image-folder data set to take smoke-test images from "
+                          f"(data: {data or 'none'}); pass --smoke-images DIR")
+    root = Path(data["root"]) / data.get("eval_split", "validation")
+    if not root.is_dir():
+        raise BundleError(f"{root}: the model's evaluation images are not here; pass --smoke-images DIR")
+    images = []
+    for class_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        images += sorted(p for p in class_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:per_class]
+    return images
+
+
+def pick_smoke_images(paths: tuple[Path, ...] | list[Path]) -> list[Path]:
+    """Image files from files and folders (searched recursively), in a stable order; at least one."""
+    images: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            images += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        elif path.is_file():
+            images.append(path)
+        else:
+            raise BundleError(f"{path}: no such smoke-test image or folder")
+    if not images:
+        raise BundleError(f"no smoke-test images (expected {', '.join(IMAGE_SUFFIXES)} files) in "
+                          f"{', '.join(map(str, paths)) or 'nothing given'}")
+    return images
+
+
+def classify_smoke_images(model: Path, images: list[Path], threads: int | None = None) -> list[SmokeImage]:
+    """Classifies each image with the runtime, as ``edgecnn run`` will on the device."""
+    from edgecnn.runtime.classifier import Classifier
+    from edgecnn.runtime.errors import SourceError
+    from edgecnn.runtime.images import read_image_rgb
+
+    classifier = Classifier.open(model, threads=threads)
+    smoke = []
+    for number, path in enumerate(images, start=1):
+        try:
+            prediction = classifier.classify(read_image_rgb(path))
+        except SourceError as err:
+            raise BundleError(f"smoke-test image {err}") from None
+        probabilities = {label: float(p) for label, p in zip(classifier.labels, prediction.probabilities)}
+        smoke.append(SmokeImage(path, f"{SMOKE_DIR}/{number:02d}-{path.name}", prediction.label, probabilities))
+    return smoke
+
+
+def compare(recorded: list[dict], device_lines: list[dict]) -> list[str]:
+    """Every disagreement between the recorded labels and the device's, one line each (empty: passed)."""
+    by_name = {Path(str(line.get("source", ""))).name: line for line in device_lines}
+    problems = []
+    for entry in recorded:
+        name = Path(entry["file"]).name
+        line = by_name.get(name)
+        if line is None:
+            problems.append(f"{name}: the device gave no result")
+            continue
+        if line.get("label") == entry["label"]:
+            continue
+        ranked = sorted(entry["probabilities"].items(), key=lambda item: -item[1])
+        near_tie = len(ranked) > 1 and ranked[0][1] - ranked[1][1] < NEAR_TIE and line.get("label") == ranked[1][0]
+        if not near_tie:
+            problems.append(f"{name}: expected {entry['label']!r}, the device said {line.get('label')!r}")
+    return problems
+
+
+def run_on_device(bundle_dir: Path, edgecnn: Path) -> list[dict]:
+    """Runs the installed ``edgecnn run --headless`` over the bundle's smoke images; its JSON lines."""
+    manifest = json.loads((bundle_dir / "bundle.json").read_text())
+    command = [str(edgecnn), "run", "--model", str(bundle_dir / manifest["model"]), "--source",
+               str(bundle_dir / SMOKE_DIR), "--headless", "--max-frames", str(manifest["smoke_images"]),
+               "--threads", str(manifest["threads"])]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        raise SmokeTestError(f"smoke test: 'edgecnn run' failed on the device (exit {result.returncode}): {last}")
+    lines = []
+    for text in result.stdout.splitlines():
+        if text.startswith("{"):
+            lines.append(json.loads(text))
+    return lines
+
+
+def check_bundle(bundle_dir: Path, edgecnn: Path) -> int:
+    """Runs and compares; :class:`SmokeTestError` names every image that disagrees. Returns the images checked."""
+    recorded = json.loads((bundle_dir / "smoke.json").read_text())
+    problems = compare(recorded, run_on_device(bundle_dir, edgecnn))
+    if problems:
+        raise SmokeTestError(f"smoke test failed on {len(problems)} of {len(recorded)} images: " + "; ".join(problems))
+    return len(recorded)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m edgecnn.devices.smoke",
+                                     description="Runs a bundle's smoke test on this device.")
+    parser.add_argument("bundle_dir", type=Path, help="the installed bundle folder (with smoke.json)")
+    parser.add_argument("--edgecnn", type=Path, default=Path(sys.executable).with_name("edgecnn"),
+                        help="the installed edgecnn command to test")
+    args = parser.parse_args(argv)
+    try:
+        checked = check_bundle(args.bundle_dir, args.edgecnn)
+    except SmokeTestError as err:
+        print(f"edgecnn smoke: error: {err}", file=sys.stderr)
+        return 1
+    print(f"smoke test passed: {checked} images gave the labels recorded at bundle time")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

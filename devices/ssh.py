@@ -1,0 +1,78 @@
+"""Running commands on a device with the user's own OpenSSH client.
+
+Keys, ``~/.ssh/config`` and ``known_hosts`` are the user's: edgecnn adds only ``BatchMode=yes`` (never a password or
+passphrase prompt; a key agent or an unencrypted key is needed) and a connect timeout. Host-key checking stays as
+the user has it, and is never turned off here.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edgecnn.devices.errors import DeployError
+
+# ssh's own failures (host unreachable, host key, authentication) exit with 255; remote commands with their code.
+SSH_FAILED = 255
+
+
+@dataclass(frozen=True)
+class SshTarget:
+    """How to reach one device."""
+
+    host: str
+    """``[user@]host`` or a Host alias from the ssh config."""
+    config: Path | None = None
+    """An ssh config file to use instead of ``~/.ssh/config`` (``ssh -F``)."""
+    options: tuple[str, ...] = field(default_factory=tuple)
+    """Extra ``-o Key=Value`` options, as given by the user."""
+    connect_timeout: int = 10
+    """Seconds to wait for the connection."""
+
+    def base_command(self) -> list[str]:
+        command = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={self.connect_timeout}"]
+        if self.config is not None:
+            command += ["-F", str(self.config)]
+        for option in self.options:
+            command += ["-o", option]
+        return command + [self.host]
+
+    def describe(self, remote: str) -> str:
+        """The command line, as --dry-run prints it."""
+        return shlex.join(self.base_command() + [remote])
+
+
+def run_remote(target: SshTarget, remote: str, stdin: bytes | None = None, timeout: float = 1800,
+               step: str = "ssh") -> subprocess.CompletedProcess:
+    """Runs ``remote`` (a shell command line) on the device; :class:`DeployError` with one line on failure."""
+    try:
+        result = subprocess.run(target.base_command() + [remote], input=stdin, capture_output=True, timeout=timeout)
+    except FileNotFoundError:
+        raise DeployError("the OpenSSH client 'ssh' is not installed (Debian: apt install openssh-client)") from None
+    except subprocess.TimeoutExpired:
+        raise DeployError(f"{target.host}: step '{step}' took more than {timeout:.0f} s; stopped") from None
+    if result.returncode != 0:
+        raise DeployError(_failure_line(target, step, result))
+    return result
+
+
+def run_script(target: SshTarget, script: str, step: str, timeout: float = 1800) -> str:
+    """Runs a POSIX shell script on the device (``sh -s`` reading it on stdin); its stdout as text."""
+    return run_remote(target, "sh -s", stdin=script.encode(), timeout=timeout, step=step).stdout.decode()
+
+
+def _failure_line(target: SshTarget, step: str, result: subprocess.CompletedProcess) -> str:
+    stderr = result.stderr.decode(errors="replace")
+    lines = [line.strip() for line in stderr.splitlines() if line.strip() and not line.startswith("Warning:")]
+    last = lines[-1] if lines else "no message"
+    if result.returncode == SSH_FAILED:
+        if "Host key verification failed" in stderr or "No ED25519 host key is known" in stderr:
+            return (f"{target.host}: host key is unknown or changed ({last}); check the device's key and add it to "
+                    f"known_hosts (ssh-keyscan shows it) - edgecnn never turns host-key checking off")
+        if "Permission denied" in stderr:
+            return (f"{target.host}: SSH refused the login ({last}); set up key login (ssh-copy-id) - edgecnn never "
+                    f"asks for passwords")
+        return f"{target.host}: cannot reach the device over SSH ({last})"
+    return f"{target.host}: step '{step}' failed (exit {result.returncode}): {last}"

@@ -1,0 +1,154 @@
+"""What happens on the device, as POSIX shell: the one definition behind ``edgecnn deploy`` and ``install.sh``.
+
+``edgecnn deploy`` sends each :class:`Step` over SSH on its own (``ssh HOST sh -s`` with the script on stdin), so it
+can say which step failed; ``install.sh`` inside the bundle is the same steps in one file, for a device that gets the
+tarball another way. Layout on the device, under the install prefix (default ``edgecnn`` in the user's home)::
+
+    incoming/<version>.tar.gz       the uploaded bundle (<version>: first 16 hex digits of its SHA-256)
+    versions/<version>/             the unpacked bundle, its venv/ and .smoke-passed once the smoke test passed
+    current -> versions/<version>   switched atomically (rename of a new link) only after the smoke test passed
+
+A failing step stops there: ``current`` still points to the previous version.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+SMOKE_MARK = ".smoke-passed"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing done on the device."""
+
+    name: str
+    """Short name shown in progress and errors."""
+    says: str
+    """What it does, in words (``--dry-run`` prints it)."""
+    script: str
+    """POSIX shell run with PREFIX, VERSION, PY and SHA set (see :func:`header`)."""
+    sudo: bool = False
+    """Whether it runs ``sudo`` (only the ``--service`` step)."""
+
+
+def header(prefix: str, version: str, python: str, sha256: str, system_site: bool) -> str:
+    """Variables every step script starts with."""
+    return (f"set -eu\nPREFIX={shlex.quote(prefix)}\nVERSION={shlex.quote(version)}\nPY={shlex.quote(python)}\n"
+            f"SHA={shlex.quote(sha256)}\nVENV_FLAGS={'--system-site-packages' if system_site else ''!r}\n"
+            'mkdir -p "$PREFIX" && cd "$PREFIX"\nV="versions/$VERSION"\n')
+
+
+PROBE = Step("probe", "read the device's CPU architecture, Python version and active version", """
+printf 'arch=%s\\n' "$(uname -m)"
+printf 'python=%s\\n' "$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo none)"
+printf 'venv=%s\\n' "$("$PY" -c 'import venv, ensurepip' 2>/dev/null && echo yes || echo no)"
+printf 'current=%s\\n' "$(readlink current 2>/dev/null || true)"
+if [ -f "$V/.smoke-passed" ]; then echo installed=yes; else echo installed=no; fi
+""")
+
+UNPACK = Step("unpack", "check the bundle's SHA-256 and unpack it into versions/<version>", """
+echo "$SHA  incoming/$VERSION.tar.gz" | sha256sum -c --status \\
+  || { echo "incoming/$VERSION.tar.gz: SHA-256 differs from the bundle sent (upload damaged)" >&2; exit 1; }
+rm -rf "versions/.$VERSION.tmp" "$V"
+mkdir -p "versions/.$VERSION.tmp"
+tar -xzf "incoming/$VERSION.tar.gz" -C "versions/.$VERSION.tmp" --strip-components=1
+mv "versions/.$VERSION.tmp" "$V"
+""")
+
+VENV = Step("venv", "create a Python venv in versions/<version>/venv", """
+"$PY" -m venv $VENV_FLAGS "$V/venv" \\
+  || { echo "$PY -m venv failed: on Debian / Raspberry Pi OS install python3-venv" >&2; exit 1; }
+""")
+
+PIP = Step("pip", "pip install the edgecnn wheel and the profile's interpreter (requirements.txt) into the venv", """
+"$V/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$V"/wheels/*.whl -r "$V/requirements.txt"
+""")
+
+SMOKE = Step("smoke", "classify the bundle's smoke images with 'edgecnn run --headless' and compare labels", """
+"$V/venv/bin/python" -m edgecnn.devices.smoke "$V"
+touch "$V/.smoke-passed"
+""")
+
+SWITCH = Step("switch", "point 'current' at the new version (atomic rename of a new symlink)", """
+ln -sfn "$V" .current.tmp
+mv -T .current.tmp current
+echo "active: $PREFIX/current -> $V"
+""")
+
+SERVICE = Step("service", "sudo: install edgecnn.service into /etc/systemd/system and (re)start it", """
+unit=$(mktemp)
+sed -e "s|@DIR@|$(pwd -P)/current|g" -e "s|@USER@|$(id -un)|g" current/edgecnn.service > "$unit"
+sudo install -m 644 "$unit" /etc/systemd/system/edgecnn.service
+rm -f "$unit"
+sudo systemctl daemon-reload
+sudo systemctl enable edgecnn.service
+sudo systemctl restart edgecnn.service
+""", sudo=True)
+
+INSTALL_STEPS = (UNPACK, VENV, PIP, SMOKE, SWITCH)
+
+
+def upload_command(prefix: str, version: str) -> str:
+    """Remote command that stores the tarball read from stdin as incoming/<version>.tar.gz (atomic rename)."""
+    target = f"incoming/{version}.tar.gz"
+    return (f"set -eu; mkdir -p {shlex.quote(prefix)}/incoming && cd {shlex.quote(prefix)} && "
+            f"cat > {shlex.quote(target + '.part')} && mv {shlex.quote(target + '.part')} {shlex.quote(target)}")
+
+
+def install_script(system_site: bool) -> str:
+    """``install.sh``: the deploy's steps for a device that got the tarball by other means."""
+    body = "\n".join(f"echo '== {step.name}: {step.says}'\n{step.script.strip()}" for step in INSTALL_STEPS)
+    return f"""#!/bin/sh
+# Installs an edgecnn bundle on this device: the same steps 'edgecnn deploy' runs over SSH.
+# Usage: tar -xzf BUNDLE.tar.gz bundle/install.sh && sh bundle/install.sh BUNDLE.tar.gz [PREFIX] [PYTHON]
+set -eu
+if [ $# -lt 1 ]; then
+  echo "usage: sh install.sh BUNDLE.tar.gz [PREFIX (default ~/edgecnn)] [PYTHON (python3)]" >&2; exit 2
+fi
+BUNDLE=$(cd "$(dirname "$1")" && pwd -P)/$(basename "$1")
+PREFIX=${{2:-$HOME/edgecnn}}
+PY=${{3:-python3}}
+SHA=$(sha256sum "$BUNDLE" | cut -c1-64)
+VERSION=$(echo "$SHA" | cut -c1-16)
+VENV_FLAGS="{'--system-site-packages' if system_site else ''}"
+mkdir -p "$PREFIX/incoming" && cd "$PREFIX"
+V="versions/$VERSION"
+if [ "$(readlink current 2>/dev/null || true)" = "$V" ] && [ -f "$V/{SMOKE_MARK}" ]; then
+  echo "edgecnn bundle $VERSION is already active in $PREFIX: nothing to do"; exit 0
+fi
+cp "$BUNDLE" "incoming/$VERSION.tar.gz"
+{body}
+"""
+
+
+def launcher_script(manifest: dict) -> str:
+    """``run.sh``: the live loop with the profile's camera and threads; extra arguments go to ``edgecnn run``."""
+    source = "picamera" if manifest["camera"] == "csi" else "0"
+    width, height = manifest["resolution"]
+    return f"""#!/bin/sh
+# Runs the deployed model on the {manifest['profile']} profile's camera ({manifest['camera']}; the profile's default
+# resolution is {width}x{height}). Extra arguments go to 'edgecnn run', e.g.: run.sh --serve 0.0.0.0:8000
+here=$(cd "$(dirname "$0")" && pwd -P)
+exec "$here/venv/bin/edgecnn" run --model "$here/{manifest['model']}" --source {source} \\
+  --threads {manifest['threads']} "$@"
+"""
+
+
+def systemd_unit() -> str:
+    """``edgecnn.service``: a template; the service step fills in @DIR@ and @USER@."""
+    return """[Unit]
+Description=edgecnn live classifier (web view on port 8000)
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+User=@USER@
+ExecStart=@DIR@/run.sh --serve 0.0.0.0:8000
+Restart=on-failure
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+"""

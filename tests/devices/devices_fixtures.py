@@ -1,0 +1,152 @@
+"""Fixtures of the devices tests: a tiny real model in an artifact folder, this project's wheel, and a real OpenSSH
+server on 127.0.0.1 acting as the device.
+
+The model is a small CNN (32x32 RGB, 3 classes) trained a few epochs on real rps-real-pi images and exported to TFLite
+float32 with its contract embedded; its contract names the rps-real-pi validation split, where the bundle takes its
+smoke images. The "device" is this machine: Debian's sshd started with throwaway host and user keys in a temporary
+folder, a known_hosts made for that host key (checking stays on) and an ssh config file naming it ``device``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgecnn.runtime.contract import ModelContract
+from edgecnn.runtime.images import is_image_file, load_for_model
+
+SIZE = (32, 32)
+
+
+def _train_tiny_rps(train_root: Path):
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(7)
+    labels = tuple(sorted(p.name for p in train_root.iterdir() if p.is_dir()))
+    paths, indices = [], []
+    for index, label in enumerate(labels):
+        files = sorted(p for p in (train_root / label).iterdir() if is_image_file(p))[:30]
+        paths += files
+        indices += [index] * len(files)
+    pixels = np.stack([load_for_model(p, SIZE) for p in paths])
+    inputs = keras.Input(shape=(*SIZE, 3), name="image")
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    x = layers.Conv2D(8, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    model = keras.Model(inputs, layers.Dense(len(labels), activation="softmax")(x))
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy")
+    model.fit(pixels, np.array(indices), epochs=5, batch_size=16, verbose=0)
+    return model, labels
+
+
+@pytest.fixture(scope="session")
+def tiny_artifact(tmp_path_factory, shared_data) -> Path:
+    """An artifact folder holding ``model_tflite_float32.tflite`` (contract embedded + sidecar)."""
+    import tensorflow as tf
+
+    from edgecnn.convert.embed import embed_contract
+
+    data_root = shared_data / "rps-real-pi"
+    model, labels = _train_tiny_rps(data_root / "train")
+    out = tmp_path_factory.mktemp("artifact")
+    path = out / "model_tflite_float32.tflite"
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    contract = ModelContract(model_name="tiny_rps", labels=labels, input_size=SIZE, format="tflite_float32",
+                             dataset="rps-real-pi", extra={"data": {"kind": "image_folder", "root": str(data_root),
+                                                                    "train_split": "train",
+                                                                    "eval_split": "validation"}})
+    embed_contract(path, contract)
+    return out
+
+
+@pytest.fixture(scope="session")
+def project_wheel(tmp_path_factory) -> Path:
+    """This project's wheel, built once."""
+    from edgecnn.devices.project_wheel import build_wheel
+
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+@dataclass(frozen=True)
+class Device:
+    """A running sshd on loopback and how to reach it."""
+
+    config: Path
+    """ssh config file defining Host ``device``."""
+    host: str
+    """The Host alias."""
+    home: Path
+    """A folder to install into (absolute prefix)."""
+    port: int
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _keygen(path: Path) -> None:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+
+
+@pytest.fixture(scope="session")
+def device(tmp_path_factory) -> Device:
+    """Debian's OpenSSH server on 127.0.0.1, key login only, host key checked against a known_hosts made here."""
+    sshd = shutil.which("sshd") or "/usr/sbin/sshd"
+    if not os.path.exists(sshd):
+        pytest.fail("sshd is missing: apt-get install openssh-server (listed in .ci/apt-packages.txt)")
+    tmp = tmp_path_factory.mktemp("sshd")
+    _keygen(tmp / "host_key")
+    _keygen(tmp / "user_key")
+    shutil.copy(tmp / "user_key.pub", tmp / "authorized_keys")
+    port = _free_port()
+    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation folder (the package makes it at boot)
+    (tmp / "sshd_config").write_text(f"""Port {port}
+ListenAddress 127.0.0.1
+HostKey {tmp}/host_key
+AuthorizedKeysFile {tmp}/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+PidFile {tmp}/sshd.pid
+""")
+    host_key = (tmp / "host_key.pub").read_text().split()
+    (tmp / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key[0]} {host_key[1]}\n")
+    (tmp / "ssh_config").write_text(f"""Host device
+  HostName 127.0.0.1
+  Port {port}
+  User {os.environ.get('USER', 'root') if os.geteuid() else 'root'}
+  IdentityFile {tmp}/user_key
+  IdentitiesOnly yes
+  UserKnownHostsFile {tmp}/known_hosts
+  StrictHostKeyChecking yes
+""")
+    server = subprocess.Popen([sshd, "-D", "-e", "-f", str(tmp / "sshd_config")], stdout=subprocess.DEVNULL,
+                              stderr=open(tmp / "sshd.log", "wb"))
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        probe = subprocess.run(["ssh", "-F", str(tmp / "ssh_config"), "-o", "BatchMode=yes", "device", "true"],
+                               capture_output=True)
+        if probe.returncode == 0:
+            break
+        time.sleep(0.3)
+    else:
+        server.kill()
+        pytest.fail(f"sshd did not accept a login: {(tmp / 'sshd.log').read_text()[-500:]}")
+    home = tmp_path_factory.mktemp("device-home")
+    yield Device(tmp / "ssh_config", "device", home, port)
+    server.terminate()
+    server.wait(timeout=10)
