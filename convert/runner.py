@@ -92,9 +92,11 @@ def convert_artifact(root: str | Path, options: ConvertOptions,
     """Exports every format of ``options`` beside ``<root>/model.keras``; returns one record per file."""
     artifact = open_artifact(root)
     formats = [get_format(name) for name in options.formats]
-    calibration = None
+    calibration, classes = None, None
     if any(fmt.quantization.needs_calibration for fmt in formats):
-        calibration = load_calibration(artifact.contract, options.calibration).pixels
+        images = load_calibration(artifact.contract, options.calibration)
+        calibration = images.pixels
+        classes = dict(zip(artifact.contract.labels, images.per_class(len(artifact.contract.labels))))
     records = []
     with tempfile.TemporaryDirectory(prefix="edgecnn-convert-") as scratch:
         calib_file = None
@@ -104,17 +106,21 @@ def convert_artifact(root: str | Path, options: ConvertOptions,
         model = None if options.isolate else load_keras_model(artifact.model_path)
         for fmt in formats:
             if options.isolate:
-                record = _export_in_subprocess(artifact.root, fmt.name, calib_file)
+                record = _export_in_subprocess(artifact.root, fmt.name, calib_file, classes)
             else:
-                record = export_one(artifact.root, fmt, calibration, model)
+                record = export_one(artifact.root, fmt, calibration, model, classes)
             records.append(record)
             if on_done is not None:
                 on_done(record)
     return records
 
 
-def export_one(root: Path, fmt: ExportFormat, calibration: np.ndarray | None, model: Any = None) -> ExportRecord:
-    """Exports one format in this process: staged file, contract embedded, then moved into place, then sidecar."""
+def export_one(root: Path, fmt: ExportFormat, calibration: np.ndarray | None, model: Any = None,
+               calibration_classes: dict[str, int] | None = None) -> ExportRecord:
+    """Exports one format in this process: staged file, contract embedded, then moved into place, then sidecar.
+
+    ``calibration_classes`` (label -> image count) is recorded in the contract of calibrated exports.
+    """
     start = time.perf_counter()
     artifact = open_artifact(root)
     model = load_keras_model(artifact.model_path) if model is None else model
@@ -125,7 +131,10 @@ def export_one(root: Path, fmt: ExportFormat, calibration: np.ndarray | None, mo
     staging = out.with_name(f".{out.stem}.partial{out.suffix}")
     try:
         result = fmt.export(model, staging, quantization)
-        contract = _export_contract(artifact.contract, fmt, staging, sha256_of(artifact.model_path), result.details)
+        details = dict(result.details)
+        if quantization.needs_calibration and calibration_classes:
+            details["calibration_classes"] = calibration_classes
+        contract = _export_contract(artifact.contract, fmt, staging, sha256_of(artifact.model_path), details)
         embed_in_file(staging, contract)
         os.replace(staging, out)
     finally:
@@ -148,10 +157,11 @@ def _export_contract(source: ModelContract, fmt: ExportFormat, path: Path, sourc
                               source_sha256=source_sha256, extra=extra)
 
 
-def _export_in_subprocess(root: Path, name: str, calib_file: Path | None) -> ExportRecord:
+def _export_in_subprocess(root: Path, name: str, calib_file: Path | None,
+                          classes: dict[str, int] | None) -> ExportRecord:
     command = [sys.executable, "-m", "edgecnn.convert.worker", str(root), name]
     if calib_file is not None:
-        command += ["--calibration", str(calib_file)]
+        command += ["--calibration", str(calib_file), "--calibration-classes", json.dumps(classes or {})]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:

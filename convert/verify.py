@@ -1,0 +1,238 @@
+"""``edgecnn verify``: the Keras model against every export, on the same real images, through the runtime.
+
+Each export is run by :class:`edgecnn.runtime.classifier.Classifier` - the runtime's own contract reading,
+preprocessing and interpreter - so what passes here is what runs on the device. Per format: the contract read back from
+the file, input/output names and shapes, probability differences, top-1 agreement and accuracy against the format's
+tolerance; then every export x every interpreter (compatibility matrix). Every failure is collected;
+:meth:`VerifyReport.raise_for_failures` raises one :class:`ParityError` listing them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from edgecnn.convert.data import LabelledImages, data_location, load_labelled
+from edgecnn.convert.errors import ParityError
+from edgecnn.convert.formats import ExportFormat, Tolerance, format_names, get_format
+from edgecnn.convert.parity import Parity, compare, worst_classes
+from edgecnn.convert.runner import load_keras_model, open_artifact, sha256_of
+from edgecnn.errors import EdgecnnError
+from edgecnn.runtime.contract import ModelContract
+
+PRIMARY = {".tflite": "litert", ".onnx": "onnxruntime"}
+TFLITE214 = "tflite_runtime 2.14"
+INTERPRETERS = ("litert", TFLITE214, "onnxruntime")
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """What ``edgecnn verify`` checks and on which images."""
+
+    data: Path | None = None
+    """Folder of class folders (or idx files); None: the evaluation split the contract names."""
+    limit: int | None = None
+    """At most this many images per class (sampled, seeded); None: every image."""
+    formats: tuple[str, ...] | None = None
+    """Formats to check; None: every registered format whose file exists beside model.keras."""
+    min_agreement: float | None = None
+    """Overrides every format's minimum top-1 agreement (fraction)."""
+    max_accuracy_drop: float | None = None
+    """Overrides every format's maximum accuracy drop (percentage points)."""
+    max_abs_diff: float | None = None
+    """Overrides the maximum abs diff of the formats that have one (the float formats)."""
+    tflite214_python: Path | None = None
+    """Python of the tflite-runtime 2.14 environment; None: $EDGECNN_TFLITE214_PYTHON or ./.venv-tflite214."""
+
+
+@dataclass
+class FormatReport:
+    """Everything verify found out about one export."""
+
+    format: str
+    file: str
+    size_bytes: int = 0
+    tolerance: Tolerance | None = None
+    io: dict[str, str] = field(default_factory=dict)
+    """``{"input": "name (N, H, W, C) dtype", "output": ...}`` as the interpreter declares them."""
+    parity: Parity | None = None
+    matrix: dict[str, str] = field(default_factory=dict)
+    """Interpreter -> ``"ok"``, ``"FAIL: why"``, ``"n/a"`` or ``"not checked (why)"``."""
+    reasons: list[str] = field(default_factory=list)
+    """Why this export fails; empty when it passes."""
+    diagnosis: list[str] = field(default_factory=list)
+    """For failing quantized exports: the classes that lost most, calibration coverage."""
+
+    @property
+    def passed(self) -> bool:
+        return not self.reasons
+
+
+@dataclass
+class VerifyReport:
+    artifact: str
+    data_source: str
+    images: int
+    keras_accuracy: float
+    formats: list[FormatReport]
+    skipped_images: list[str] = field(default_factory=list)
+    interpreter_versions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def failures(self) -> dict[str, list[str]]:
+        return {report.format: report.reasons for report in self.formats if report.reasons}
+
+    def raise_for_failures(self) -> None:
+        failures = self.failures
+        if failures:
+            lines = [f"{name}: {'; '.join(reasons)}" for name, reasons in failures.items()]
+            raise ParityError(f"{len(failures)} of {len(self.formats)} exports of {self.artifact} failed parity:\n"
+                              + "\n".join(lines), failures)
+
+
+def verify_artifact(root: str | Path, options: VerifyOptions,
+                    on_progress: Callable[[str], None] | None = None) -> VerifyReport:
+    artifact = open_artifact(root)
+    contract = artifact.contract
+    formats = _selected_formats(artifact.root, options)
+    images = _eval_images(contract, options)
+    reference = keras_probabilities(artifact.model_path, contract, images.pixels)
+    truth = images.labels
+    keras_accuracy = 100.0 * float((reference.argmax(axis=1) == truth).mean())
+    source_sha = sha256_of(artifact.model_path)
+    reports, versions, tflite_inputs = [], {}, {}
+    for fmt in formats:
+        if on_progress:
+            on_progress(fmt.name)
+        report, prepared = _verify_one(fmt, artifact.root, images, reference, source_sha, options, versions)
+        if prepared is not None:
+            tflite_inputs[fmt.name] = prepared
+        reports.append(report)
+    from edgecnn.convert.matrix import fill_tflite214
+
+    fill_tflite214(reports, tflite_inputs, reference, truth, options.tflite214_python, versions)
+    for report in reports:
+        _require_expected_interpreters(report)
+        if report.reasons and report.parity is not None:
+            report.diagnosis = _diagnose(report, contract, artifact.root)
+    return VerifyReport(str(artifact.root), images.source, len(truth), keras_accuracy, reports, images.skipped,
+                        versions)
+
+
+def _selected_formats(root: Path, options: VerifyOptions) -> list[ExportFormat]:
+    if options.formats is not None:
+        return [get_format(name) for name in options.formats]
+    present = [get_format(name) for name in format_names() if (root / get_format(name).file_name).is_file()]
+    if not present:
+        raise ParityError(f"{root}: no exports to verify (expected files like model_tflite_float32.tflite); "
+                          f"run 'edgecnn convert {root}' first")
+    return present
+
+
+def _eval_images(contract: ModelContract, options: VerifyOptions) -> LabelledImages:
+    if options.data is not None:
+        root, split = Path(options.data), "test"
+    else:
+        root, split = data_location(contract, "eval_split")
+    return load_labelled(root, contract, split, options.limit)
+
+
+def keras_probabilities(model_path: Path, contract: ModelContract, pixels: np.ndarray) -> np.ndarray:
+    """The Keras model's probabilities ``(N, len(labels))`` on uint8 pixels (sigmoid expanded to ``[1-p, p]``)."""
+    model = load_keras_model(model_path)
+    raw = np.asarray(model.predict(pixels.astype(np.float32), batch_size=256, verbose=0), dtype=np.float32)
+    raw = raw.reshape(len(pixels), -1)
+    if contract.output_activation == "sigmoid":
+        return np.concatenate([1.0 - raw[:, :1], raw[:, :1]], axis=1)
+    return raw
+
+
+def effective_tolerance(fmt: ExportFormat, options: VerifyOptions) -> Tolerance:
+    tolerance = fmt.tolerance
+    if options.min_agreement is not None:
+        tolerance = replace(tolerance, min_agreement=options.min_agreement)
+    if options.max_accuracy_drop is not None:
+        tolerance = replace(tolerance, max_accuracy_drop=options.max_accuracy_drop)
+    if options.max_abs_diff is not None and tolerance.max_abs_diff is not None:
+        tolerance = replace(tolerance, max_abs_diff=options.max_abs_diff)
+    return tolerance
+
+
+def _verify_one(fmt: ExportFormat, root: Path, images: LabelledImages, reference: np.ndarray, source_sha: str,
+                options: VerifyOptions, versions: dict[str, str]) -> tuple[FormatReport, tuple | None]:
+    """Checks one export in its primary interpreter.
+
+    Returns its report and, for TFLite, ``(input tensors, output spec, contract)`` for the tflite-runtime 2.14 run.
+    """
+    from edgecnn.runtime.classifier import Classifier
+    from edgecnn.runtime.preprocess import pixels_to_tensor
+
+    path = root / fmt.file_name
+    report = FormatReport(fmt.name, str(path), tolerance=effective_tolerance(fmt, options))
+    report.matrix = {name: "n/a" for name in INTERPRETERS}
+    if not path.is_file():
+        report.reasons.append(f"{path.name} not found (run 'edgecnn convert {root} --formats {fmt.name}')")
+        return report, None
+    report.size_bytes = path.stat().st_size
+    primary = PRIMARY[fmt.suffix]
+    try:
+        classifier = Classifier.open(path, backend=primary, threads=2)
+        probabilities = classifier.predict(images.pixels)
+    except EdgecnnError as err:
+        report.reasons.append(f"{primary} cannot run it: {err}")
+        report.matrix[primary] = f"FAIL: {err}"
+        return report, None
+    versions[primary] = classifier.backend.info.version
+    report.io = {"input": _describe(classifier.backend.input), "output": _describe(classifier.backend.output)}
+    report.reasons += _contract_problems(classifier.contract, fmt, source_sha)
+    report.parity = compare(reference, probabilities, images.labels, classifier.labels, report.tolerance)
+    report.reasons += report.parity.reasons
+    report.matrix[primary] = "ok" if report.parity.passed else f"FAIL: {'; '.join(report.parity.reasons)}"
+    if fmt.suffix == ".tflite":
+        tensor = pixels_to_tensor(images.pixels, classifier.contract, classifier.backend.input)
+        return report, (tensor, classifier.backend.output, classifier.contract)
+    return report, None
+
+
+def _describe(spec) -> str:
+    shape = "(" + ", ".join("N" if d is None else str(d) for d in spec.shape) + ")"
+    return f"{spec.name} {shape} {np.dtype(spec.dtype).name}"
+
+
+def _contract_problems(contract: ModelContract, fmt: ExportFormat, source_sha: str) -> list[str]:
+    problems = []
+    if contract.format != fmt.name:
+        problems.append(f"its contract says format {contract.format!r}, expected {fmt.name!r}")
+    if contract.source_sha256 != source_sha:
+        problems.append(f"it was exported from a different model.keras (sha256 {str(contract.source_sha256)[:12]}... "
+                        f"!= {source_sha[:12]}...); re-run 'edgecnn convert'")
+    return problems
+
+
+def _require_expected_interpreters(report: FormatReport) -> None:
+    fmt = get_format(report.format)
+    for name in fmt.runs_on:
+        key = TFLITE214 if name == "tflite_runtime" else name
+        cell = report.matrix.get(key, "")
+        if cell.startswith("FAIL") and key != PRIMARY[fmt.suffix]:
+            report.reasons.append(f"{key}: {cell[len('FAIL: '):]}")
+
+
+def _diagnose(report: FormatReport, contract: ModelContract, root: Path) -> list[str]:
+    """Why a quantized export lost accuracy, as far as the tools allow."""
+    notes = []
+    worst = worst_classes(report.parity)
+    if worst:
+        notes.append("classes that lost most: " + ", ".join(f"{label} {change:+.1f} pts" for label, change in worst))
+    from edgecnn.runtime.contract import read_sidecar
+
+    exported = read_sidecar(root / report.file) if Path(report.file).is_file() else None
+    coverage = (exported.extra.get("export", {}) if exported else {}).get("calibration_classes")
+    if coverage:
+        missing = [label for label in contract.labels if not coverage.get(label)]
+        notes.append("calibration covered every class " + str(coverage) if not missing
+                     else f"calibration had no images of {missing}: re-convert with --calib-data covering them")
+    return notes
