@@ -74,10 +74,10 @@ def handle_run(args: argparse.Namespace) -> int:
     backend = open_backend(model_path, args.backend, args.threads)
     contract = _contract_from_flags(args, model_path, backend) or read_contract(model_path)
     classifier = Classifier(backend, contract, invert=args.invert)
+    source = open_source(args.source, loop=args.loop)
     info = backend.info
     print(f"edgecnn run: {model_path.name} ({contract.format}, {', '.join(contract.labels)}) on {info.name} "
           f"{info.version}, {info.threads} thread(s)", file=notes, flush=True)
-    source = open_source(args.source, loop=args.loop)
     summary = run_live(classifier, source, options)
     if summary.frames:
         latency = sorted(summary.latency_ms)[len(summary.latency_ms) // 2]
