@@ -6,6 +6,9 @@ model is wrapped in a ``tf.function`` with an explicit input signature and conve
 onnxruntime's *dynamic* int8 quantization writes ConvInteger kernels 5-7x slower than float32 on x86, so int8 is
 *static* QDQ, per-channel, calibrated on the same real images as TFLite; ``quant_pre_process`` runs with
 ``skip_symbolic_shape=True`` because symbolic shape inference needs sympy, which is not a dependency.
+Weights use ``reduce_range`` (7 bits): on x86 CPUs without VNNI (AVX2 only, like CI) onnxruntime's u8s8 kernels
+saturate with full 8-bit weights - measured max probability error 0.23 and 95% top-1 agreement on cats_dogs_cnn,
+against 0.013 and 100% with reduce_range.
 """
 
 from __future__ import annotations
@@ -69,9 +72,10 @@ def export_onnx_int8(model: Any, out_path: Path, quantization: Quantization) -> 
         with atomic_path(out_path) as tmp:
             quantize_static(str(prepared_path), str(tmp), _Calibration(quantization.calibration),
                             quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QInt8,
-                            weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax)
+                            weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax,
+                            reduce_range=True)
     return ExportResult(details={"converter": f"tf2onnx + onnxruntime.quantization {onnxruntime.__version__}",
-                                 "opset": OPSET, "onnx_quant_format": "QDQ", "per_channel": True,
+                                 "opset": OPSET, "onnx_quant_format": "QDQ", "per_channel": True, "reduce_range": True,
                                  **quantization.describe()})
 
 

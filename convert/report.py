@@ -1,0 +1,112 @@
+"""Verify's outputs: a terminal table, a JSON document, and JUnit XML (one test case per format) for any CI."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import asdict
+from typing import Any
+
+from edgecnn.convert.runner import ExportRecord
+
+
+def export_table(records: list[ExportRecord]) -> str:
+    """``edgecnn convert``'s final table: file, size, time, peak RSS."""
+    rows = [("file", "size", "time", "peak RSS")]
+    for record in records:
+        rss = "-" if record.peak_rss_mb is None else f"{record.peak_rss_mb:,.0f} MB"
+        rows.append((record.path.rsplit("/", 1)[-1], _size(record.size_bytes), f"{record.seconds:.1f} s", rss))
+    return _table(rows)
+
+
+def parity_table(report) -> str:
+    """Per format: size, max/mean abs diff, top-1 agreement, accuracy (Keras's in the header), verdict."""
+    rows = [("format", "size", "max diff", "mean diff", "agree", f"acc (keras {report.keras_accuracy:.2f}%)",
+             "result")]
+    for item in report.formats:
+        parity = item.parity
+        if parity is None:
+            rows.append((item.format, _size(item.size_bytes), "-", "-", "-", "-", "FAIL"))
+            continue
+        rows.append((item.format, _size(item.size_bytes), f"{parity.max_abs_diff:.2e}",
+                     f"{parity.mean_abs_diff:.2e}", f"{100 * parity.agreement:.2f}%", f"{parity.accuracy:.2f}%",
+                     "ok" if item.passed else "FAIL"))
+    return _table(rows)
+
+
+def matrix_table(report) -> str:
+    """Every export x every interpreter: ok / FAIL / n/a / not checked (the reason follows in the notes)."""
+    from edgecnn.convert.verify import INTERPRETERS
+
+    rows = [("format", *INTERPRETERS)]
+    notes = []
+    for item in report.formats:
+        cells = []
+        for name in INTERPRETERS:
+            cell = item.matrix.get(name, "n/a")
+            short = cell.split(":", 1)[0].split(" (", 1)[0]
+            if short != cell and cell not in notes:
+                notes.append(cell)
+            cells.append(short if short == cell else f"{short} [{notes.index(cell) + 1}]")
+        rows.append((item.format, *cells))
+    lines = [_table(rows)] + [f"[{number}] {note}" for number, note in enumerate(notes, 1)]
+    return "\n".join(lines)
+
+
+def details_lines(report) -> list[str]:
+    lines = [f"verified on {report.images} images from {report.data_source}"]
+    if report.skipped_images:
+        lines.append(f"skipped {len(report.skipped_images)} unreadable images: {report.skipped_images[0]} ...")
+    for item in report.formats:
+        for reason in item.reasons:
+            lines.append(f"{item.format}: FAIL {reason}")
+        for note in item.diagnosis:
+            lines.append(f"{item.format}: {note}")
+    return lines
+
+
+def to_json(report) -> dict[str, Any]:
+    data = asdict(report)
+    data["passed"] = not report.failures
+    for item, entry in zip(report.formats, data["formats"]):
+        entry["passed"] = item.passed
+        if item.parity is not None:
+            entry["parity"]["accuracy_drop"] = item.parity.accuracy_drop
+    return data
+
+
+def to_junit(report) -> str:
+    """JUnit XML: a ``testsuite`` ``edgecnn-verify`` with one ``testcase`` per format, failures with their reasons."""
+    suite = ET.Element("testsuite", name="edgecnn-verify", tests=str(len(report.formats)),
+                       failures=str(len(report.failures)), errors="0")
+    for item in report.formats:
+        case = ET.SubElement(suite, "testcase", classname=f"edgecnn.verify.{_artifact_name(report)}",
+                             name=item.format)
+        if item.parity is not None:
+            properties = ET.SubElement(case, "properties")
+            for key in ("max_abs_diff", "mean_abs_diff", "agreement", "accuracy", "keras_accuracy"):
+                ET.SubElement(properties, "property", name=key, value=repr(getattr(item.parity, key)))
+        if item.reasons:
+            failure = ET.SubElement(case, "failure", message="; ".join(item.reasons))
+            failure.text = "\n".join(item.reasons + item.diagnosis)
+        case.set("time", "0")
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def dumps_json(report) -> str:
+    return json.dumps(to_json(report), indent=2, default=str) + "\n"
+
+
+def _artifact_name(report) -> str:
+    return report.artifact.rstrip("/").rsplit("/", 1)[-1] or "artifact"
+
+
+def _size(num_bytes: int) -> str:
+    return f"{num_bytes / 1024:,.0f} KB" if num_bytes < 10 * 1024 * 1024 else f"{num_bytes / 2**20:,.1f} MB"
+
+
+def _table(rows: list[tuple]) -> str:
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
