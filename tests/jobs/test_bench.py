@@ -1,0 +1,81 @@
+"""``edgecnn bench`` on real exports, a foreign model and a corrupt file, through the real command line."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import error_lines, run_edgecnn
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, shared_data):
+    """A cats_dogs_cnn trained briefly on real images, exported to float32 TFLite, int8 TFLite and ONNX."""
+    out = tmp_path_factory.mktemp("bench") / "cats_dogs"
+    trained = run_edgecnn("train", "cats_dogs_cnn", "--data", shared_data / "cats-vs-dogs", "--limit", "20",
+                          "--epochs", "1", "--out", out)
+    assert trained.returncode == 0, trained.stderr
+    from edgecnn.convert.runner import ConvertOptions, convert_artifact
+
+    convert_artifact(out, ConvertOptions(formats=("tflite_float32", "tflite_int8_uint8io", "onnx_float32")))
+    return out
+
+
+def test_one_row_per_format_and_backend_with_real_numbers(exported):
+    result = run_edgecnn("bench", exported, "--runs", "20", "--limit", "10", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert {(r["file"], r["backend"]) for r in rows} >= {
+        ("model_tflite_float32.tflite", "litert"), ("model_tflite_int8_uint8io.tflite", "litert"),
+        ("model_onnx_float32.onnx", "onnxruntime")}
+    for row in rows:
+        if row["backend"] == "tflite_runtime":
+            continue  # only present where the numpy<2 environment is installed
+        assert row["error"] is None, row
+        assert 0 < row["latency_p50_ms"] <= row["latency_p90_ms"]
+        assert row["fps"] == pytest.approx(1000.0 / row["latency_p50_ms"])
+        assert 0.0 <= row["accuracy"] <= 1.0 and row["size_bytes"] > 10_000
+        assert row["peak_rss_mb"] > 10 and row["cold_start_ms"] > 0
+
+
+def test_worker_process_never_loads_tensorflow(exported):
+    import subprocess
+    import sys
+
+    spec = {"model": str(exported / "model_tflite_int8_uint8io.tflite"), "backend": "litert", "threads": 1,
+            "runs": 3, "warmup": 1}
+    done = subprocess.run([sys.executable, "-m", "edgecnn.bench_worker", json.dumps(spec)], capture_output=True,
+                          text=True, check=True)
+    assert json.loads(done.stdout)["tensorflow_loaded"] is False
+
+
+def test_foreign_model_without_contract_is_timed_on_random_inputs(tmp_path):
+    import tensorflow as tf
+
+    inputs = tf.keras.Input((32, 32, 3))
+    outputs = tf.keras.layers.Dense(4)(tf.keras.layers.Flatten()(tf.keras.layers.Conv2D(4, 3)(inputs)))
+    model = tf.keras.Model(inputs, outputs)
+    foreign = tmp_path / "someone_elses.tflite"
+    foreign.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    result = run_edgecnn("bench", foreign, "--runs", "5", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert rows and rows[0]["accuracy"] is None and rows[0]["latency_p50_ms"] > 0
+    assert rows[0]["verify_status"] == "no contract: accuracy unknown"
+    assert np.isfinite(rows[0]["fps"])
+
+
+def test_corrupt_model_file_is_a_one_line_error(tmp_path):
+    broken = tmp_path / "broken.tflite"
+    broken.write_bytes(b"TFL3" + bytes(range(256)) * 4)
+    result = run_edgecnn("bench", broken, "--runs", "5")
+    assert result.returncode == 2
+    lines = error_lines(result.stderr)
+    assert len(lines) == 1 and "broken.tflite" in lines[0], result.stderr
+
+
+def test_missing_target_is_a_one_line_error(tmp_path):
+    result = run_edgecnn("bench", tmp_path / "nothing-here")
+    assert result.returncode == 2
+    assert error_lines(result.stderr) == [f"edgecnn bench: error: {tmp_path / 'nothing-here'}: no such model file "
+                                          f"or artifact folder"]
