@@ -11,7 +11,7 @@ import numpy as np
 
 MIN_WIDTH = 320  # small images (28x28 CGI hands) are scaled up so the text stays readable
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
-_WHITE, _BLACK, _GREEN, _ORANGE = (255, 255, 255), (0, 0, 0), (60, 200, 60), (0, 140, 255)
+_WHITE, _GRAY, _GREEN, _ORANGE = (255, 255, 255), (70, 70, 70), (60, 220, 60), (0, 160, 255)
 
 
 @dataclass(frozen=True)
@@ -44,22 +44,22 @@ def draw(frame_rgb: np.ndarray, text: OverlayText) -> np.ndarray:
         scale = MIN_WIDTH / image.shape[1]
         image = cv2.resize(image, (MIN_WIDTH, round(image.shape[0] * scale)), interpolation=cv2.INTER_NEAREST)
     width = image.shape[1]
-    _text(image, text.title, (8, 26), 0.8, _GREEN if text.sure else _ORANGE)
+    panel = image[:min(image.shape[0], 44 + 18 * len(text.top) + 4)]
+    panel //= 3  # darken the band behind the text so it reads on any background
+    _text(image, text.title, (8, 28), 0.75, _GREEN if text.sure else _ORANGE)
     fps_text = f"{text.fps:.1f} FPS"
     (fps_width, _), _ = cv2.getTextSize(fps_text, _FONT, 0.5, 1)
-    _text(image, fps_text, (width - fps_width - 8, 20), 0.5, _WHITE)
+    _text(image, fps_text, (width - fps_width - 8, 55), 0.5, _WHITE)  # beside the bars, clear of long titles
     bar_width = max(40, width // 4)
     for row, (label, probability) in enumerate(text.top):
         y = 44 + row * 18
-        cv2.rectangle(image, (8, y), (8 + bar_width, y + 12), _BLACK, -1)
+        cv2.rectangle(image, (8, y), (8 + bar_width, y + 12), _GRAY, -1)
         cv2.rectangle(image, (8, y), (8 + round(bar_width * probability), y + 12), _GREEN, -1)
         _text(image, f"{label} {probability:.2f}", (14 + bar_width, y + 11), 0.45, _WHITE)
     return image
 
 
 def _text(image: np.ndarray, text: str, origin: tuple[int, int], scale: float, color) -> None:
-    # A dark outline keeps the text readable on any background.
-    cv2.putText(image, text, origin, _FONT, scale, _BLACK, 3, cv2.LINE_AA)
     cv2.putText(image, text, origin, _FONT, scale, color, 1, cv2.LINE_AA)
 
 

@@ -1,0 +1,65 @@
+"""The loop's parts: overlay text and threshold, smoothing, options, and the no-TensorFlow import rule."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from edgecnn.runtime.errors import OptionError
+from edgecnn.runtime.live import LiveOptions
+from edgecnn.runtime.overlay import describe, draw
+from edgecnn.runtime.smoothing import ProbabilitySmoother
+
+LABELS = ("paper", "rock", "scissors")
+
+
+def test_overlay_says_unsure_below_the_threshold():
+    sure = describe(LABELS, np.array([0.1, 0.8, 0.1], np.float32), threshold=0.6, fps=10)
+    unsure = describe(LABELS, np.array([0.3, 0.25, 0.45], np.float32), threshold=0.6, fps=10)
+    assert sure.sure and sure.title == "rock 80%"
+    assert not unsure.sure and unsure.title == "unsure (scissors 45%)"
+    assert [label for label, _ in unsure.top] == ["scissors", "paper", "rock"]
+
+
+def test_overlay_draws_on_a_bgr_copy_scaled_up_when_small():
+    frame = np.full((28, 28, 3), 200, np.uint8)
+    annotated = draw(frame, describe(LABELS, np.array([0.1, 0.8, 0.1], np.float32), 0.5, 12.0))
+    assert annotated.shape == (320, 320, 3)
+    assert frame.mean() == 200  # the input frame is left alone
+    assert (annotated[:50] != 200).any()
+
+
+def test_smoothing_is_an_exponential_moving_average():
+    smoother = ProbabilitySmoother(0.5)
+    first = smoother.update(np.array([1.0, 0.0], np.float32))
+    second = smoother.update(np.array([0.0, 1.0], np.float32))
+    np.testing.assert_allclose(first, [1.0, 0.0])
+    np.testing.assert_allclose(second, [0.5, 0.5])
+    off = ProbabilitySmoother(0.0)
+    off.update(np.array([1.0, 0.0], np.float32))
+    np.testing.assert_allclose(off.update(np.array([0.0, 1.0], np.float32)), [0.0, 1.0])
+
+
+@pytest.mark.parametrize("bad, message", [({"threshold": 1.5}, "--threshold"), ({"max_frames": 0}, "--max-frames"),
+                                          ({"fps": -1}, "--fps"), ({"save": "out.gif"}, "--save out.gif")])
+def test_options_refuse_out_of_range_values(bad, message):
+    with pytest.raises(OptionError, match=message):
+        LiveOptions(**bad)
+    with pytest.raises(OptionError, match="--smooth"):
+        ProbabilitySmoother(1.0)
+
+
+@pytest.mark.parametrize("fmt", ["tflite_int8", "onnx"])
+def test_runtime_never_imports_tensorflow(tiny_models, rps_frames, fmt):
+    # Loading and classifying, not just importing: the backends import their libraries lazily.
+    code = ("import sys, edgecnn.runtime.cli, edgecnn.runtime.live, edgecnn.runtime.sources, edgecnn.runtime.server; "
+            "from edgecnn.runtime.classifier import Classifier; from edgecnn.runtime.images import read_image_rgb; "
+            f"Classifier.open({str(tiny_models[fmt].path)!r}).classify(read_image_rgb({str(rps_frames[0])!r})); "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('tensorflow', 'keras', 'tf2onnx', 'onnx') or m.startswith(('edgecnn.train', 'edgecnn.convert', "
+            "'edgecnn.devices'))); print(bad)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
