@@ -32,6 +32,8 @@ def _register_train(subparsers) -> None:
                         help="the chapter's augmentation on training batches (default: the model's own)")
     parser.add_argument("--seed", type=int, default=42, help="random seed")
     parser.add_argument("--limit", type=int, help="at most this many images per class and split (quick runs)")
+    parser.add_argument("--lr-schedule", choices=("constant", "cosine"),
+                        help="learning rate over the run (default: the model's own)")
     parser.add_argument("--early-stopping", type=int, metavar="PATIENCE",
                         help="stop after PATIENCE epochs without validation-loss improvement")
     parser.add_argument("--weights", default=None,
@@ -55,7 +57,7 @@ def _run_train(args) -> int:
     options = TrainOptions(
         model=args.model, out=args.out or Path("artifacts") / args.model, data=tuple(args.data),
         epochs=args.epochs, batch_size=args.batch_size, augment=args.augment, seed=args.seed, limit=args.limit,
-        early_stopping=args.early_stopping, build_options=build_options)
+        lr_schedule=args.lr_schedule, early_stopping=args.early_stopping, build_options=build_options)
     out = train(options)
     metrics = json.loads((out / "metrics.json").read_text())
     print(f"edgecnn train: {args.model}: {metrics['eval_split']} accuracy {metrics['eval_accuracy']:.4f}, "

@@ -17,7 +17,7 @@ from edgecnn.train.augment import AugmentOptions
 from edgecnn.train.data import TrainingData, load_training_data
 from edgecnn.train.datasets import find_roots, get_dataset
 from edgecnn.train.errors import DataError
-from edgecnn.train.pipeline import make_dataset, pick_strategy, prepare_labels
+from edgecnn.train.pipeline import CosineDecay, make_dataset, pick_strategy, prepare_labels
 from edgecnn.train.plots import confusion_matrix, plot_confusion, plot_curves
 from edgecnn.train.registry import get_spec
 from edgecnn.train.spec import ModelSpec
@@ -43,6 +43,8 @@ class TrainOptions:
     """Seed for sampling, shuffling, augmentation and weight initialisation."""
     limit: int | None = None
     """At most this many images per class and split (quick runs and tests)."""
+    lr_schedule: str | None = None
+    """``"constant"`` or ``"cosine"`` (decay to 0 over the run); None: the model's default."""
     early_stopping: int | None = None
     """Stop when validation loss has not improved for this many epochs (restores the best weights)."""
     build_options: dict = field(default_factory=dict)
@@ -62,7 +64,8 @@ def train(options: TrainOptions) -> Path:
     metrics = _evaluate(model, spec, data)
     metrics.update(model=spec.name, params=int(model.count_params()), epochs_run=len(history.get("loss", [])),
                    train_seconds=round(train_seconds, 1), seed=options.seed, command=" ".join(sys.argv),
-                   augment=_augment(spec, options), skipped_images=[p for p, _ in _skipped(data)][:20])
+                   augment=_augment(spec, options), lr_schedule=options.lr_schedule or spec.lr_schedule,
+                   skipped_images=[p for p, _ in _skipped(data)][:20])
     contract = ModelContract(
         model_name=spec.name, labels=data.labels, input_size=spec.input_shape[:2],
         channel_order=spec.channel_order, output_activation=spec.output_activation, format="keras",
@@ -113,10 +116,14 @@ def _fit(spec: ModelSpec, data: TrainingData, options: TrainOptions):
     if data.eval is not None:
         val_ds = make_dataset(data.eval.images, prepare_labels(data.eval.labels, model, spec), batch_size)
     callbacks = []
+    epochs = options.epochs or spec.epochs
+    schedule = options.lr_schedule or spec.lr_schedule
+    if schedule == "cosine":
+        callbacks.append(CosineDecay(total_steps=epochs * int(np.ceil(len(y_train) / batch_size))))
     if options.early_stopping:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss" if val_ds is not None else "loss",
                                                        patience=options.early_stopping, restore_best_weights=True))
-    result = model.fit(train_ds, validation_data=val_ds, epochs=options.epochs or spec.epochs,
+    result = model.fit(train_ds, validation_data=val_ds, epochs=epochs,
                        callbacks=callbacks, verbose=options.verbose, shuffle=False)  # tf.data shuffles
     history = {key: [float(v) for v in values] for key, values in result.history.items()}
     return model, history

@@ -22,6 +22,29 @@ def pick_strategy():
     return tf.distribute.get_strategy()
 
 
+def CosineDecay(total_steps: int):  # noqa: N802 - builds a Keras callback class lazily (Keras imports late)
+    """A callback that sets the optimizer's learning rate to ``base * (1 + cos(pi * step / total)) / 2`` per batch.
+
+    Works with the float learning rate the chapter's ``compile`` gives, which a Keras schedule object cannot replace
+    after the optimizer is built.
+    """
+    import math
+
+    import keras
+
+    class _CosineDecay(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.base = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            self.step = 0
+
+        def on_train_batch_begin(self, batch, logs=None):
+            fraction = min(1.0, self.step / max(1, total_steps))
+            self.model.optimizer.learning_rate.assign(self.base * 0.5 * (1.0 + math.cos(math.pi * fraction)))
+            self.step += 1
+
+    return _CosineDecay()
+
+
 def prepare_labels(labels: np.ndarray, model, spec: ModelSpec) -> np.ndarray:
     """Integer labels in the form the model's loss wants: one-hot for categorical CE, float for binary CE."""
     loss = getattr(model, "loss", None)

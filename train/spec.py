@@ -32,6 +32,8 @@ class ModelSpec:
     """Default batch size."""
     augment: bool = False
     """Whether training uses the chapter's augmentation by default."""
+    lr_schedule: str = "constant"
+    """``"constant"`` (the chapter's) or ``"cosine"``: decay the optimizer's learning rate to 0 over the run."""
     light_on_dark: bool = False
     """True when the training images are light objects on black (Fashion-MNIST): ordinary photos need inverting,
     which the runtime does only when asked (``--invert``); recorded in the contract's ``extra``."""

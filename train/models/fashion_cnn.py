@@ -32,8 +32,10 @@ SPEC = ModelSpec(
     build=build,
     expected_params=243_786,
     epochs=3,
-    # Keras's default batch of 32, as the chapter's fit() used: 3 epochs reach ~90% test accuracy.
+    # Keras's default batch of 32, as the chapter's fit() used. With a constant rate 3 epochs gave 89.2% test
+    # accuracy here; decaying it to 0 over the run lands the last epoch in a better minimum.
     batch_size=32,
+    lr_schedule="cosine",
     light_on_dark=True,
     source="Chapter 3, 'Convolutional neural networks' on Fashion-MNIST",
 )
