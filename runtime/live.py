@@ -82,9 +82,13 @@ def prediction_record(frame: Frame, labels: tuple[str, ...], probabilities: np.n
 
 
 def run_live(classifier: Classifier, source: Source, options: LiveOptions,
-             stdout: IO[str] | None = None) -> RunSummary:
-    """Runs the loop until the source ends, ``max_frames`` is reached, or q/Esc in the window."""
-    sinks = _open_sinks(options, stdout, source)
+             stdout: IO[str] | None = None, extra_sinks: tuple = ()) -> RunSummary:
+    """Runs the loop until the source ends, ``max_frames`` is reached, or q/Esc in the window.
+
+    ``extra_sinks`` are added to the ones the options ask for (same interface: ``needs_image``,
+    ``write(frame, annotated_bgr, record)``, ``close(keep)``), e.g. a benchmark's timer.
+    """
+    sinks = _open_sinks(options, stdout, source) + list(extra_sinks)
     smoother = ProbabilitySmoother(options.smooth)
     fps_meter, summary = FpsMeter(), RunSummary()
     pace = _Pacer(0.0 if source.live else options.fps)

@@ -1,0 +1,237 @@
+"""Where the runtime's time goes: the interpreter alone vs a minimal loop vs ``edgecnn run`` vs Keras, same frames.
+
+    .venv/bin/python benchmarks/bench_runtime.py              # int8 RPS CNN, 60 frames, one thread
+    .venv/bin/python benchmarks/bench_runtime.py --format float32 --frames 120 --skip-keras
+
+On the same frames of a real video (written with OpenCV from real rps-real-pi validation images at 640x480), one
+interpreter thread, one run, side by side:
+
+  (a) interpreter alone: set_tensor + invoke + get_tensor on ready pixels;
+  (b) a minimal reference loop, as the TensorFlow Raspberry Pi example does: OpenCV read, BGR->RGB, resize, invoke,
+      putText;
+  (c) edgecnn's full loop (``run_live``): read, contract preprocessing, invoke, dequantize, smoothing, overlay with
+      top-3 bars and FPS;
+  (d) the chapter's way: Keras preprocessing and ``model.predict`` per frame (needs TensorFlow; --skip-keras).
+
+Then ``edgecnn run`` start-up (import + model load + one image, a fresh process: no TensorFlow) and its peak RSS.
+Uses the lead's trained model (artifacts/rps_cnn/) when there is one, otherwise an untrained rps_cnn from the registry
+converted here (timings do not depend on the weights; the output says which was used).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads: keep the table readable
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data" / "rps-real-pi" / "validation"
+FRAME_SIZE = (640, 480)
+
+
+def write_video(path: Path, frames: int) -> Path:
+    images = sorted(DATA.glob("*/*.jpg"))[::7][:frames]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, FRAME_SIZE)
+    for index in range(frames):
+        writer.write(cv2.resize(cv2.imread(str(images[index % len(images)])), FRAME_SIZE))
+    writer.release()
+    return path
+
+
+def find_or_make_model(fmt: str, workdir: Path) -> tuple[Path, Path | None, str]:
+    """``(tflite path, keras path or None, description)``."""
+    artifact = REPO / "artifacts" / "rps_cnn"
+    pattern = "*int8*.tflite" if fmt == "int8" else "*float32*.tflite"
+    found = sorted(artifact.glob(pattern)) + sorted(artifact.glob(f"*/{pattern}"))
+    if found:
+        keras_path = artifact / "model.keras"
+        return found[0], (keras_path if keras_path.is_file() else None), f"trained model {found[0]}"
+    return _convert_untrained(fmt, workdir)
+
+
+def _convert_untrained(fmt: str, workdir: Path) -> tuple[Path, Path, str]:
+    import tensorflow as tf
+
+    from edgecnn.runtime.contract import ModelContract
+    from edgecnn.runtime.images import load_for_model
+    from edgecnn.train.registry import build_model, get_spec
+
+    spec = get_spec("rps_cnn")
+    model = build_model("rps_cnn")
+    keras_path = workdir / "model.keras"
+    model.save(keras_path)
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if fmt == "int8":
+        calibration = [load_for_model(p, spec.input_shape[:2]) for p in sorted(DATA.glob("*/*.jpg"))[::40]]
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([p[None].astype(np.float32)] for p in calibration)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = converter.inference_output_type = tf.uint8
+    path = workdir / f"rps_cnn_{fmt}.tflite"
+    path.write_bytes(converter.convert())
+    contract = ModelContract(model_name="rps_cnn", labels=("paper", "rock", "scissors"),
+                             input_size=spec.input_shape[:2], format=f"tflite_{fmt}")
+    from edgecnn.convert.embed import embed_contract
+
+    embed_contract(path, contract)
+    return path, keras_path, "UNTRAINED rps_cnn from the registry (no artifacts/rps_cnn/ export found)"
+
+
+def bench_interpreter(model: Path, pixels: list[np.ndarray]) -> list[float]:
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(model), num_threads=1)
+    interpreter.allocate_tensors()
+    inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    times = []
+    for item in pixels:
+        start = time.perf_counter()
+        interpreter.set_tensor(inp["index"], item[None].astype(inp["dtype"]))
+        interpreter.invoke()
+        interpreter.get_tensor(out["index"])
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def bench_reference_loop(model: Path, video: Path, size: tuple[int, int]) -> list[float]:
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(model), num_threads=1)
+    interpreter.allocate_tensors()
+    inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    labels = ("paper", "rock", "scissors")
+    capture = cv2.VideoCapture(str(video))
+    times, start = [], time.perf_counter()
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        resized = cv2.resize(rgb, (size[1], size[0]))
+        interpreter.set_tensor(inp["index"], resized[None].astype(inp["dtype"]))
+        interpreter.invoke()
+        scores = interpreter.get_tensor(out["index"])[0]
+        cv2.putText(frame, labels[int(np.argmax(scores))], (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 1, (0, 255, 0), 2)
+        now = time.perf_counter()
+        times.append(now - start)
+        start = now
+    capture.release()
+    return times
+
+
+class _Timer:
+    needs_image = True  # like a window or --save: the overlay is drawn on every frame
+
+    def __init__(self):
+        self.stamps = [time.perf_counter()]
+
+    def write(self, frame, annotated, record) -> None:
+        self.stamps.append(time.perf_counter())
+
+    def close(self, keep: bool) -> None:
+        pass
+
+
+def bench_edgecnn_loop(model: Path, video: Path) -> list[float]:
+    from edgecnn.runtime.classifier import Classifier
+    from edgecnn.runtime.live import LiveOptions, run_live
+    from edgecnn.runtime.sources import open_source
+
+    classifier = Classifier.open(model, backend="litert", threads=1)
+    timer = _Timer()
+    run_live(classifier, open_source(str(video)), LiveOptions(smooth=0.5, window=False), extra_sinks=(timer,))
+    return list(np.diff(timer.stamps))
+
+
+def bench_keras(keras_path: Path, video: Path, size: tuple[int, int], frames: int) -> list[float]:
+    import keras
+    import tensorflow as tf
+
+    model = keras.models.load_model(keras_path)
+    capture = cv2.VideoCapture(str(video))
+    times = []
+    for _ in range(frames):
+        ok, frame = capture.read()
+        if not ok:
+            break
+        start = time.perf_counter()
+        image = tf.image.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), size)  # the chapter's preprocessing
+        model.predict(np.expand_dims(keras.utils.img_to_array(image), 0), verbose=0)
+        times.append(time.perf_counter() - start)
+    capture.release()
+    return times
+
+
+def bench_startup(model: Path, image: Path, repeats: int = 3) -> tuple[float, float]:
+    """Best wall seconds and peak RSS (MB) of ``edgecnn run`` classifying one image, each time a fresh process.
+
+    A small launcher process runs it and reports its children's peak RSS, so nothing this script loaded counts.
+    """
+    command = [str(REPO / ".venv" / "bin" / "edgecnn"), "run", "--model", str(model), "--source", str(image),
+               "--headless", "--threads", "1"]
+    launcher = ("import resource, subprocess, sys, time; start = time.perf_counter(); "
+                "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+                "print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    best_wall, peak_kb = float("inf"), 0
+    for _ in range(repeats):
+        out = subprocess.run([sys.executable, "-c", launcher, *command], check=True, capture_output=True, text=True)
+        wall, rss_kb = out.stdout.split()
+        best_wall, peak_kb = min(best_wall, float(wall)), max(peak_kb, int(rss_kb))
+    return best_wall, peak_kb / 1024
+
+
+def row(name: str, seconds: list[float]) -> str:
+    ms = np.array(seconds[1:] if len(seconds) > 2 else seconds) * 1000  # the first frame pays one-off set-up
+    return (f"| {name} | {np.percentile(ms, 50):.2f} | {np.percentile(ms, 90):.2f} | {1000 / ms.mean():.0f} "
+            f"| {len(ms)} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--format", choices=("int8", "float32"), default="int8", help="TFLite export to time")
+    parser.add_argument("--frames", type=int, default=60, help="frames in the test video")
+    parser.add_argument("--keras-frames", type=int, default=20, help="frames for the (slow) Keras row")
+    parser.add_argument("--skip-keras", action="store_true", help="leave out (d), which needs TensorFlow")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench_runtime_") as tmp:
+        workdir = Path(tmp)
+        model, keras_path, description = find_or_make_model(args.format, workdir)
+        video = write_video(workdir / "rps_640x480.avi", args.frames)
+        from edgecnn.runtime.model_file import read_contract
+        from edgecnn.runtime.sources import open_source
+
+        contract = read_contract(model)
+        pixels = [cv2.resize(f.image, contract.input_size[::-1]) for f in open_source(str(video))]
+        results = [("(a) interpreter alone (LiteRT)", bench_interpreter(model, pixels)),
+                   ("(b) minimal loop: read, BGR->RGB, resize, invoke, putText",
+                    bench_reference_loop(model, video, contract.input_size)),
+                   ("(c) edgecnn run loop: + contract, smoothing, overlay, FPS", bench_edgecnn_loop(model, video))]
+        if not args.skip_keras and keras_path is not None:
+            results.append(("(d) Keras: tf.image.resize + model.predict per frame",
+                            bench_keras(keras_path, video, contract.input_size, args.keras_frames)))
+        wall, rss = bench_startup(model, sorted(DATA.glob("rock/*.jpg"))[0])
+    print(f"model: {description} ({model.name}, {args.format}); video: {args.frames} frames {FRAME_SIZE[0]}x"
+          f"{FRAME_SIZE[1]} from {DATA.relative_to(REPO.parent)}; 1 thread; {os.cpu_count()} CPU(s) on this host, "
+          f"load average {os.getloadavg()[0]:.1f} at the end (other work on the host inflates every row)")
+    print("\n| loop | p50 ms/frame | p90 ms/frame | FPS | frames |\n|---|---|---|---|---|")
+    for name, seconds in results:
+        print(row(name, seconds))
+    medians = {name[:3]: float(np.median(seconds[1:])) for name, seconds in results}
+    print(f"\n(c)/(b) per frame (p50): {medians['(c)'] / medians['(b)']:.2f}x  (target <= 1.1x)")
+    if "(d)" in medians:
+        print(f"(d)/(c) per frame (p50): {medians['(d)'] / medians['(c)']:.0f}x  (target >= 30x)")
+    print(f"edgecnn run start-up (fresh process, import + load + 1 image, best of 3): {wall:.2f} s (target <= 0.5 s); "
+          f"peak RSS {rss:.0f} MB (target <= 80 MB)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
