@@ -137,9 +137,12 @@ def export_one(root: Path, fmt: ExportFormat, calibration: np.ndarray | None, mo
         contract = _export_contract(artifact.contract, fmt, staging, sha256_of(artifact.model_path), details)
         embed_in_file(staging, contract)
         os.replace(staging, out)
+        write_sidecar(out, contract)
+    except OSError as err:
+        raise ConversionError(f"{out}: cannot write the export ({err.strerror or err}); expected a writable "
+                              f"file path in {artifact.root}") from None
     finally:
         staging.unlink(missing_ok=True)
-    write_sidecar(out, contract)
     return ExportRecord(fmt.name, str(out), out.stat().st_size, time.perf_counter() - start, None)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from edgecnn.runtime.contract import ModelContract, write_sidecar
 from edgecnn.runtime.images import is_image_file, load_for_model
 
@@ -71,7 +72,7 @@ def make_artifact(out: Path, model, model_name: str, dataset: str, eval_split: s
 
 @pytest.fixture(scope="session")
 def real_pixels():
-    """``real_pixels(dataset, split, per_class, (h, w))`` -> (N, h, w, 3) uint8 real images, as the runtime loads them."""
+    """``real_pixels(dataset, split, per_class, (h, w))`` -> (N, h, w, 3) uint8 images, as the runtime loads them."""
     def load(dataset: str, split: str, per_class: int, size: tuple[int, int]) -> np.ndarray:
         paths, _, _ = class_images(SHARED_DATA / dataset / split, per_class)
         return np.stack([load_for_model(p, size) for p in paths])

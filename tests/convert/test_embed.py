@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+
 from edgecnn.convert.embed import add_tflite_metadata, embed_contract
 from edgecnn.convert.errors import ConversionError
 from edgecnn.runtime.contract import METADATA_KEY, ModelContract, read_sidecar, sidecar_path
@@ -50,6 +51,7 @@ def _run_onnx(path, batch: np.ndarray) -> np.ndarray:
 
 def test_tflite_metadata_added_replaced_and_model_still_runs(keras_model, pixels, tmp_path, contract):
     import tensorflow as tf
+
     from edgecnn.runtime.tflite_metadata import read_metadata
 
     plain = tf.lite.TFLiteConverter.from_keras_model(keras_model).convert()
@@ -64,6 +66,7 @@ def test_tflite_metadata_added_replaced_and_model_still_runs(keras_model, pixels
 
 def test_embed_contract_tflite_writes_file_and_sidecar(keras_model, tmp_path, contract):
     import tensorflow as tf
+
     from edgecnn.runtime.tflite_metadata import read_metadata
 
     path = tmp_path / "model_float32.tflite"
