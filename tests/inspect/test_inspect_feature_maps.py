@@ -132,3 +132,32 @@ def test_unknown_model_lists_what_it_may_be(tmp_path, capsys):
     assert main(["inspect", "no_such_model", str(tmp_path / "x.jpg")]) == 2
     err = capsys.readouterr().err
     assert "not a registered model" in err and "fashion_cnn" in err
+
+
+# Simulates the runtime-only install: importing tensorflow or keras fails, as it would on a Pi without the extra.
+NO_TENSORFLOW = """
+import importlib.abc, json, sys
+class Blocked(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("tensorflow", "keras"):
+            raise ImportError(f"No module named {name!r} (blocked: runtime-only install)")
+sys.meta_path.insert(0, Blocked())
+from edgecnn.cli import main
+codes = [main(["inspect", sys.argv[1], sys.argv[2], "--out", sys.argv[3]]), main(["inspect", "summary", sys.argv[1]]),
+         main(["inspect", "summary", "fashion_cnn"])]
+print(json.dumps(codes))
+"""
+
+
+def test_tflite_views_work_without_tensorflow(fashion_tflite, photo, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "maps.png"
+    done = subprocess.run([sys.executable, "-c", NO_TENSORFLOW, str(fashion_tflite), str(photo), str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[0, 0, 2]"
+    assert cv2.imread(str(out)) is not None
+    # A registry model needs Keras: one line naming the extra to install.
+    assert "pip install 'edgecnn[train]'" in done.stderr
