@@ -103,7 +103,7 @@ def tflite_feature_maps(path: Path, contract: ModelContract, pixels: np.ndarray)
     interpreter.invoke()
     tensors = {details["index"]: details for details in interpreter.get_tensor_details()}
     maps = []
-    for op in _operators(interpreter, path):
+    for op in list_operators(interpreter, path):
         kind = TFLITE_KINDS.get(op["op_name"])
         if kind is None or len(op["outputs"]) != 1:
             continue
@@ -139,7 +139,7 @@ def open_interpreter(path: Path):
     return interpreter
 
 
-def _operators(interpreter, path: Path) -> list[dict]:
+def list_operators(interpreter, path: Path) -> list[dict]:
     # The interpreter lists its operators only through this underscored method (TF's own model analyzer uses it);
     # without it there is no way to tell which tensor a convolution wrote.
     ops_details = getattr(interpreter, "_get_ops_details", None)

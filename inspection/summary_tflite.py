@@ -7,7 +7,7 @@ shapes; Keras' per-layer counts and the ``count_params()`` check need TensorFlow
 
 from __future__ import annotations
 
-from edgecnn.inspect.feature_maps import _operators, open_interpreter
+from edgecnn.inspect.feature_maps import list_operators, open_interpreter
 from edgecnn.inspect.model_source import ModelSource
 from edgecnn.inspect.summary import LayerRow, ModelSummary, conv_formula, dense_formula, expected_params
 
@@ -25,7 +25,7 @@ def summarize_tflite(source: ModelSource) -> ModelSummary:
     interpreter = open_interpreter(source.path)
     tensors = {details["index"]: details for details in interpreter.get_tensor_details()}
     # DELEGATE nodes are the interpreter's acceleration (XNNPACK) re-listing operators above, not model layers.
-    rows = tuple(_row(op, tensors) for op in _operators(interpreter, source.path) if op["op_name"] != "DELEGATE")
+    rows = tuple(_row(op, tensors) for op in list_operators(interpreter, source.path) if op["op_name"] != "DELEGATE")
     input_shape = tuple(int(d) for d in interpreter.get_input_details()[0]["shape"][1:])
     contract = read_embedded_contract(source.path) or read_sidecar(source.path)
     notes = [NEEDS_TENSORFLOW, FOLDED]
