@@ -150,3 +150,18 @@ PidFile {tmp}/sshd.pid
     yield Device(tmp / "ssh_config", "device", home, port)
     server.terminate()
     server.wait(timeout=10)
+
+
+def error_lines(stderr: str) -> list[str]:
+    """The lines a user sees on stderr, less the progress note and TensorFlow/absl start-up chatter."""
+    noise = ("building the edgecnn wheel", "WARNING", "I0000", "W0000", "E0000", "oneDNN", "cpu_feature_guard",
+             "absl::", "UserWarning", "warnings.warn")
+    return [line for line in stderr.splitlines() if line.strip() and not any(n in line for n in noise)]
+
+
+def run_cli(*args, timeout: float = 900) -> subprocess.CompletedProcess:
+    """The real ``edgecnn`` command line (usable from fixtures of any scope)."""
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "edgecnn", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout)
