@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from edgecnn.convert.data import LabelledImages, data_location, load_labelled
 from edgecnn.convert.errors import CalibrationError
@@ -24,8 +25,12 @@ class CalibrationOptions:
     """Seed of the per-class sampling (the same images every run)."""
 
 
-def load_calibration(contract: ModelContract, options: CalibrationOptions) -> LabelledImages:
-    """The calibration images; :class:`CalibrationError` when classes are missing or there are too few."""
+def load_calibration(contract: ModelContract, options: CalibrationOptions,
+                     on_note: Callable[[str], None] | None = None) -> LabelledImages:
+    """The calibration images; :class:`CalibrationError` when classes are missing or there are too few.
+
+    Unreadable files are skipped; each is passed to ``on_note`` as ``"calibration: skipped <why>"``.
+    """
     if options.count < options.min_count:
         raise CalibrationError(f"--calib-count {options.count} is below the minimum of {options.min_count} images")
     if options.data is not None:
@@ -34,6 +39,8 @@ def load_calibration(contract: ModelContract, options: CalibrationOptions) -> La
         root, split = data_location(contract, "train_split")
     per_class = -(-options.count // len(contract.labels))
     images = load_labelled(root, contract, split, per_class, options.seed)
+    for line in images.skipped if on_note else ():
+        on_note(f"calibration: skipped {line}")
     counts = images.per_class(len(contract.labels))
     missing = [label for label, n in zip(contract.labels, counts) if n == 0]
     if missing:

@@ -42,8 +42,9 @@ def _run_convert(args) -> int:
 
     from edgecnn.convert.calibration import CalibrationOptions
     from edgecnn.convert.report import export_table
-    from edgecnn.convert.runner import ConvertOptions, convert_artifact
+    from edgecnn.convert.runner import ConvertOptions, convert_artifact, open_artifact
 
+    open_artifact(args.artifact)  # a missing or foreign folder is reported before any progress bar starts
     options = ConvertOptions(formats=tuple(args.formats), isolate=not args.in_process,
                              calibration=CalibrationOptions(data=args.calib_data, count=args.calib_count))
     with tqdm(total=len(options.formats), desc="convert", unit="format", file=sys.stderr) as bar:
@@ -51,7 +52,8 @@ def _run_convert(args) -> int:
             bar.set_postfix_str(record.format)
             bar.update()
 
-        records = convert_artifact(args.artifact, options, on_done=done)
+        records = convert_artifact(args.artifact, options, on_done=done,
+                                   on_note=lambda note: bar.write(f"convert: {note}", file=sys.stderr))
     print(export_table(records))
     return 0
 

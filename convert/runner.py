@@ -88,13 +88,17 @@ def load_keras_model(path: Path) -> Any:
 
 
 def convert_artifact(root: str | Path, options: ConvertOptions,
-                     on_done: Callable[[ExportRecord], None] | None = None) -> list[ExportRecord]:
-    """Exports every format of ``options`` beside ``<root>/model.keras``; returns one record per file."""
+                     on_done: Callable[[ExportRecord], None] | None = None,
+                     on_note: Callable[[str], None] | None = None) -> list[ExportRecord]:
+    """Exports every format of ``options`` beside ``<root>/model.keras``; returns one record per file.
+
+    ``on_done`` gets each record as it is written; ``on_note`` gets notes for the user (skipped corrupt images).
+    """
     artifact = open_artifact(root)
     formats = [get_format(name) for name in options.formats]
     calibration, classes = None, None
     if any(fmt.quantization.needs_calibration for fmt in formats):
-        images = load_calibration(artifact.contract, options.calibration)
+        images = load_calibration(artifact.contract, options.calibration, on_note)
         calibration = images.pixels
         classes = dict(zip(artifact.contract.labels, images.per_class(len(artifact.contract.labels))))
     records = []
