@@ -7,7 +7,6 @@ the report. A stage that fails stops the pipeline with its own typed error; what
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,7 +55,7 @@ def run_pipeline(options: PipelineOptions) -> Path:
     records = convert_artifact(out, ConvertOptions(formats=formats), on_done=_print_export)
     convert_rows = [record.__dict__ for record in records]
     _stage(3, "verify")
-    verify = _verify(out, options)
+    _, verify_markdown = _verify(out, options)
     _stage(4, "bench")
     rows = bench(out, BenchOptions(threads=options.threads, runs=options.bench_runs,
                                    limit_per_class=options.verify_limit))
@@ -67,26 +66,36 @@ def run_pipeline(options: PipelineOptions) -> Path:
     import keras
 
     summary = model_summary(keras.saving.load_model(out / "model.keras", compile=False))
-    md, html = write_report(out, summary, convert_rows, verify, table, _commands(out))
+    md, html = write_report(out, summary, convert_rows, verify_markdown, table, _commands(out))
     print(f"edgecnn pipeline: report -> {md} and {html}")
     return md
 
 
-def _verify(out: Path, options: PipelineOptions) -> dict | None:
-    """Runs verify and returns its JSON report; a drifting export is recorded in the report, not fatal here."""
-    try:
-        from edgecnn.convert.verify import VerifyOptions, verify_artifact
-    except ImportError:
-        print("edgecnn pipeline: verify is not available in this installation", file=sys.stderr)
-        return None
-    from edgecnn.errors import EdgecnnError
+def _verify(out: Path, options: PipelineOptions) -> tuple[dict, str]:
+    """Runs verify; returns ``verify.json``'s content and the Markdown tables. Drift is reported, not fatal here."""
+    from edgecnn.convert.report import details_lines, matrix_table, parity_table
+    from edgecnn.convert.verify import VerifyOptions, verify_artifact
 
-    try:
-        verify_artifact(out, VerifyOptions(limit_per_class=options.verify_limit))
-    except EdgecnnError as err:
-        print(f"edgecnn pipeline: verify: {err}", file=sys.stderr)
-    report = out / "verify.json"
-    return json.loads(report.read_text()) if report.is_file() else None
+    report = verify_artifact(out, VerifyOptions(limit=options.verify_limit))
+    exports = {}
+    for item in report.formats:
+        parity = item.parity
+        exports[Path(item.file).name] = {
+            "format": item.format,
+            "status": "passed" if item.passed else ("export ok but validation failed" if parity is not None
+                                                    else "export failed"),
+            "reasons": item.reasons,
+            "agreement": None if parity is None else parity.agreement,
+            "accuracy": None if parity is None else parity.accuracy / 100.0,
+            "keras_accuracy": report.keras_accuracy / 100.0,
+            "max_abs_diff": None if parity is None else parity.max_abs_diff,
+        }
+    data = {"passed": not report.failures, "images": report.images, "data": report.data_source, "exports": exports}
+    write_text_atomic(out / "verify.json", json.dumps(data, indent=2))
+    tables = f"{parity_table(report)}\n\n{matrix_table(report)}"
+    markdown = f"```\n{tables}\n```\n\n" + "\n".join(f"- {line}" for line in details_lines(report))
+    print(markdown)
+    return data, markdown
 
 
 def _commands(out: Path) -> dict[str, str]:

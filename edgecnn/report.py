@@ -19,7 +19,7 @@ def model_summary(model) -> str:
     return "\n".join(lines)
 
 
-def write_report(root: Path, summary: str, convert_rows: list[dict], verify: dict | None, bench_table: str,
+def write_report(root: Path, summary: str, convert_rows: list[dict], verify_markdown: str, bench_table: str,
                  commands: dict[str, str]) -> tuple[Path, Path]:
     """Writes ``report.md`` and ``report.html`` into the artifact folder ``root``; returns both paths."""
     metrics = json.loads((root / "metrics.json").read_text())
@@ -37,7 +37,7 @@ def write_report(root: Path, summary: str, convert_rows: list[dict], verify: dic
         "## Exports",
         _convert_table(convert_rows),
         "## Verify (Keras vs each export, through the runtime's own preprocessing and interpreter)",
-        _verify_text(verify),
+        verify_markdown,
         "## Benchmark (runtime-only process per row, batch 1)",
         bench_table,
         "## Run it",
@@ -55,24 +55,6 @@ def _convert_table(rows: list[dict]) -> str:
         lines.append(f"| {row['format']} | {Path(row['path']).name} | {row['size_bytes'] / 1e3:.1f} kB | "
                      f"{row['seconds']:.1f} |")
     return "\n".join(lines)
-
-
-def _verify_text(verify: dict | None) -> str:
-    if verify is None:
-        return "verify did not run."
-    lines = ["| file | status | top-1 agreement | accuracy | Keras accuracy | max abs diff |",
-             "|---|---|---|---|---|---|"]
-    for name, entry in verify.get("exports", {}).items():
-        diff = entry.get("max_abs_diff")
-        lines.append(f"| {name} | {entry.get('status', '')} | {_pct(entry, 'agreement')} | "
-                     f"{_pct(entry, 'accuracy')} | {_pct(entry, 'keras_accuracy')} | "
-                     f"{'' if diff is None else f'{diff:.4f}'} |")
-    return "\n".join(lines)
-
-
-def _pct(entry: dict, key: str) -> str:
-    value = entry.get(key)
-    return "" if value is None else f"{value:.2%}"
 
 
 def _to_html(markdown: str, title: str) -> str:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from cli_helpers import run_edgecnn
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -34,20 +34,7 @@ def fashion_mnist_dir() -> Path:
     return FASHION_MNIST
 
 
-def run_edgecnn(*args: str, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Runs the installed ``edgecnn`` command line as a user would, capturing its output."""
-    return subprocess.run([sys.executable, "-m", "edgecnn", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})}, cwd=REPO)
-
-
 @pytest.fixture
 def edgecnn_cli():
     """``edgecnn_cli("train", ...)`` -> CompletedProcess of the real command line."""
     return run_edgecnn
-
-
-def error_lines(stderr: str) -> list[str]:
-    """The lines a user sees on stderr, less TensorFlow's start-up chatter."""
-    noise = ("WARNING", "I0000", "W0000", "E0000", "oneDNN", "cpu_feature_guard", "To enable the following",
-             "absl::", "rebuild TensorFlow", "UserWarning", "warnings.warn", "self.data_adapter")
-    return [line for line in stderr.splitlines() if line.strip() and not any(n in line for n in noise)]

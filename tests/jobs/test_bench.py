@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import error_lines, run_edgecnn
+from cli_helpers import error_lines, run_edgecnn
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 from edgecnn.runtime.contract import read_sidecar
 from edgecnn.train.artifact import Artifact
 
-from conftest import error_lines
+from cli_helpers import error_lines
 
 ARTIFACT_FILES = {"model.keras", "model.keras.contract.json", "history.json", "metrics.json", "curves.png",
                   "confusion.png"}
@@ -30,7 +30,7 @@ def cats_dogs_data(shared_data, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trained(cats_dogs_data, tmp_path_factory):
-    from conftest import run_edgecnn
+    from cli_helpers import run_edgecnn
 
     out = tmp_path_factory.mktemp("artifacts") / "cats_dogs"
     result = run_edgecnn("train", "cats_dogs_cnn", "--data", cats_dogs_data, "--epochs", "2", "--batch-size", "8",

@@ -1,0 +1,23 @@
+"""Running the real ``edgecnn`` command line from tests (imported by name: tests/ is on sys.path)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_edgecnn(*args, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Runs ``python -m edgecnn ARGS`` as a user would, capturing its output."""
+    return subprocess.run([sys.executable, "-m", "edgecnn", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})}, cwd=REPO, check=False)
+
+
+def error_lines(stderr: str) -> list[str]:
+    """The lines a user sees on stderr, less TensorFlow's start-up chatter."""
+    noise = ("WARNING", "I0000", "W0000", "E0000", "oneDNN", "cpu_feature_guard", "To enable the following",
+             "absl::", "rebuild TensorFlow", "UserWarning", "warnings.warn", "self.data_adapter")
+    return [line for line in stderr.splitlines() if line.strip() and not any(n in line for n in noise)]

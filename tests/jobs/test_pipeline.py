@@ -1,0 +1,51 @@
+"""``edgecnn pipeline`` end to end: one epoch on a slice of real data, and a report whose sections hold numbers."""
+
+import json
+import re
+
+import pytest
+
+from cli_helpers import run_edgecnn
+
+FORMATS = ("tflite_float32", "tflite_int8_uint8io", "onnx_float32")
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(tmp_path_factory, fashion_mnist_dir):
+    out = tmp_path_factory.mktemp("pipeline") / "fashion_cnn"
+    result = run_edgecnn("pipeline", "fashion_cnn", "--epochs", "1", "--limit", "60", "--verify-limit", "20",
+                         "--formats", *FORMATS, "--out", out, timeout=900)
+    return out, result
+
+
+def test_pipeline_runs_every_stage(pipeline_run):
+    out, result = pipeline_run
+    assert result.returncode in (0, 1), result.stderr  # 1 = an export drifted; still a complete report
+    for stage in ("[1/5] train", "[2/5] convert", "[3/5] verify", "[4/5] bench", "[5/5] report"):
+        assert stage in result.stdout
+    for name in ("model.keras", "report.md", "report.html", "verify.json", "bench.json", "curves.png",
+                 "confusion.png", *(f"model_{f}.tflite" for f in FORMATS[:2]), "model_onnx_float32.onnx"):
+        assert (out / name).is_file(), name
+
+
+def test_report_sections_hold_real_numbers(pipeline_run):
+    out, _ = pipeline_run
+    report = (out / "report.md").read_text()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert f"{metrics['eval_accuracy']:.2%}" in report and metrics["eval_count"] == 600
+    assert "243,786" in report  # the model summary's total
+    bench = json.loads((out / "bench.json").read_text())
+    verify = json.loads((out / "verify.json").read_text())
+    assert set(verify["exports"]) == {p.name for p in out.glob("model_*.*") if p.suffix in (".tflite", ".onnx")}
+    for row in bench:
+        assert row["error"] is None and row["latency_p50_ms"] > 0 and 0 <= row["accuracy"] <= 1
+        assert row["verify_status"] == verify["exports"][row["file"]]["status"]
+        assert f"| {row['file']} | {row['backend']}" in report
+    for name, entry in verify["exports"].items():
+        assert 0 <= entry["agreement"] <= 1, name
+    # every table row of the exports section names a real file with a size
+    exports = re.findall(r"\| (\w+) \| (model_\w+\.\w+) \| ([\d.]+) kB \|", report)
+    assert {row[1] for row in exports} == set(verify["exports"])
+    assert "edgecnn run --model" in report and "edgecnn deploy" in report
+    html = (out / "report.html").read_text()
+    assert "<table>" in html and 'src="curves.png"' in html and 'src="confusion.png"' in html
