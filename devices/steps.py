@@ -99,7 +99,8 @@ def upload_command(prefix: str, version: str) -> str:
 
 def install_script(system_site: bool) -> str:
     """``install.sh``: the deploy's steps for a device that got the tarball by other means."""
-    body = "\n".join(f"echo '== {step.name}: {step.says}'\n{step.script.strip()}" for step in INSTALL_STEPS)
+    body = "\n".join(f"echo {shlex.quote(f'== {step.name}: {step.says}')}\n{step.script.strip()}"
+                     for step in INSTALL_STEPS)
     return f"""#!/bin/sh
 # Installs an edgecnn bundle on this device: the same steps 'edgecnn deploy' runs over SSH.
 # Usage: tar -xzf BUNDLE.tar.gz bundle/install.sh && sh bundle/install.sh BUNDLE.tar.gz [PREFIX] [PYTHON]

@@ -54,6 +54,10 @@ def test_device_runtime_runs_the_model_headless_without_tensorflow(first_deploy,
     lines = [json.loads(line) for line in run.stdout.splitlines()]
     recorded = json.loads((current / "smoke.json").read_text())
     assert [line["label"] for line in lines] == [entry["label"] for entry in recorded[:3]]
+    launcher = subprocess.run([str(current / "run.sh"), "--source", str(current / "smoke"), "--headless",
+                               "--max-frames", "2"], capture_output=True, text=True, timeout=120)
+    assert launcher.returncode == 0, launcher.stderr
+    assert [json.loads(line)["label"] for line in launcher.stdout.splitlines()] == [e["label"] for e in recorded[:2]]
     no_tf = subprocess.run([str(current / "venv" / "bin" / "python"), "-c",
                             "import importlib.util, sys; import edgecnn.runtime.classifier; "
                             "print(importlib.util.find_spec('tensorflow') is None, 'tensorflow' in sys.modules)"],

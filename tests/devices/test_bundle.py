@@ -1,0 +1,106 @@
+"""The bundle: deterministic bytes, the model with its contract, a wheel, pinned requirements, smoke images with the
+labels the runtime gave, a launcher, install.sh and a systemd unit."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+from devices_fixtures import error_lines, run_cli
+
+from edgecnn.devices.bundle import BundleOptions, build_bundle, choose_model, read_manifest, requirements_text
+from edgecnn.devices.errors import BundleError
+from edgecnn.devices.profiles import get_profile
+from edgecnn.devices.smoke import default_smoke_images
+from edgecnn.runtime.classifier import Classifier
+from edgecnn.runtime.images import read_image_rgb
+from edgecnn.runtime.model_file import read_embedded_contract
+
+
+def _bundle(artifact: Path, wheel: Path, profile: str = "laptop_x86_64", per_class: int = 2):
+    model = choose_model(artifact, get_profile(profile))
+    images = default_smoke_images(read_embedded_contract(model).extra, per_class)
+    return build_bundle(get_profile(profile), BundleOptions(model, wheel, tuple(images)))
+
+
+def _extract(data: bytes, into: Path) -> Path:
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        tar.extractall(into, filter="data")
+    return into / "bundle"
+
+
+def test_same_inputs_give_the_same_bytes(tiny_artifact, project_wheel):
+    first, second = _bundle(tiny_artifact, project_wheel), _bundle(tiny_artifact, project_wheel)
+    assert first.data == second.data and first.sha256 == hashlib.sha256(second.data).hexdigest()
+    assert _bundle(tiny_artifact, project_wheel, per_class=1).sha256 != first.sha256
+
+
+def test_bundle_contents(tiny_artifact, project_wheel, tmp_path):
+    bundle = _bundle(tiny_artifact, project_wheel, profile="rpi5")
+    root = _extract(bundle.data, tmp_path)
+    manifest = json.loads((root / "bundle.json").read_text())
+    assert manifest == bundle.manifest and manifest["profile"] == "rpi5" and manifest["threads"] == 4
+    model = root / manifest["model"]
+    contract = read_embedded_contract(model)
+    assert contract.labels == ("paper", "rock", "scissors")
+    assert (root / "model" / f"{model.name}.contract.json").is_file()
+    assert (root / manifest["wheel"]).read_bytes() == project_wheel.read_bytes()
+    assert 'ai-edge-litert==2.3.0; python_version == "3.11"' in (root / "requirements.txt").read_text()
+    assert "tensorflow" not in (root / "requirements.txt").read_text()
+    recorded = json.loads((root / "smoke.json").read_text())
+    assert len(recorded) == 6
+    classifier = Classifier.open(model)
+    for entry in recorded:
+        assert classifier.classify(read_image_rgb(root / entry["file"])).label == entry["label"]
+    for script in ("run.sh", "install.sh"):
+        assert (root / script).stat().st_mode & 0o111
+        subprocess.run(["sh", "-n", str(root / script)], check=True)
+    assert "--source picamera --threads 4" in " ".join((root / "run.sh").read_text().replace("\\\n", "").split())
+    assert "ExecStart=@DIR@/run.sh --serve" in (root / "edgecnn.service").read_text()
+
+
+def test_pi3_requirements_pin_tflite_runtime_with_numpy_1():
+    text = requirements_text(get_profile("rpi3"), Path("model_tflite_int8_uint8io.tflite"))
+    assert 'tflite-runtime==2.13.0; python_version == "3.9"' in text
+    assert 'numpy<2; python_version == "3.9"' in text
+    assert "# Raspberry Pi OS 13 (trixie) 32-bit: no interpreter wheel for armv7l Python 3.13" in text
+
+
+def test_artifact_without_the_profiles_export_says_what_to_run(tmp_path):
+    with pytest.raises(BundleError, match="no export for profile 'rpi_zero2w' .*edgecnn convert .* --formats "
+                                          "tflite_int8_uint8io"):
+        choose_model(tmp_path, get_profile("rpi_zero2w"))
+
+
+def test_not_a_bundle(tmp_path):
+    (tmp_path / "x.tar.gz").write_bytes(b"nope")
+    with pytest.raises(BundleError, match="x.tar.gz: not an edgecnn bundle"):
+        read_manifest(tmp_path / "x.tar.gz")
+
+
+def test_bundle_cli_writes_the_same_tarball_twice(tiny_artifact, project_wheel, tmp_path):
+    outputs = []
+    for name in ("a.tar.gz", "b.tar.gz"):
+        result = run_cli("bundle", tiny_artifact, "--profile", "rpi_zero2w", "--model",
+                         tiny_artifact / "model_tflite_float32.tflite", "--wheel", project_wheel,
+                         "--out", tmp_path / name)
+        assert result.returncode == 0, result.stderr
+        outputs.append((tmp_path / name).read_bytes())
+    assert outputs[0] == outputs[1]
+    assert read_manifest(tmp_path / "a.tar.gz")["profile"] == "rpi_zero2w"
+
+
+def test_bundle_cli_bad_model_is_one_line(project_wheel, tmp_path):
+    broken = tmp_path / "broken.tflite"
+    broken.write_bytes(b"not a flatbuffer")
+    result = run_cli("bundle", "--profile", "rpi5", "--model", broken, "--wheel", project_wheel,
+                     "--smoke-images", tmp_path, "--out", tmp_path / "x.tar.gz")
+    assert result.returncode == 2
+    lines = error_lines(result.stderr)
+    assert len(lines) == 1 and lines[0].startswith("edgecnn bundle: error: ") and "broken.tflite" in lines[0]
+    assert not (tmp_path / "x.tar.gz").exists()
