@@ -24,10 +24,11 @@ from edgecnn.runtime.tflite_metadata import probe_tflite
 
 log = logging.getLogger("edgecnn.runtime")
 
-# Reported for the fallback: measured on an x86-64 CPU with the RPS CNN (see benchmarks/README.md); on NumPy 2 the
-# tflite-runtime 2.14 wheel fails at interpreter creation because it was built against NumPy 1.
-TFLITE_RUNTIME_COST = ("tflite-runtime is the unmaintained predecessor of ai-edge-litert: reported ~5x slower on the "
-                       "same model and it needs numpy<2; pip install ai-edge-litert for the fast path")
+# Said when the fallback is taken. The NumPy part is measured here (tflite-runtime 2.14 raises at interpreter
+# creation under NumPy 2: tests/runtime/test_runtime_envs.py); the speed part is as reported in issue 4.
+TFLITE_RUNTIME_COST = ("tflite-runtime 2.14 is the unmaintained predecessor of ai-edge-litert: it needs numpy<2, "
+                       "lacks newer op versions, and is reported ~5x slower on the same model; "
+                       "pip install ai-edge-litert for the fast path")
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,11 @@ def _open_tflite(module_name: str, backend_name: str, version_of: Callable[[], s
                 return TFLiteBackend(path, interpreter, BackendInfo(backend_name, version_of(), threads))
         except (ValueError, RuntimeError) as err:
             raise ModelLoadError(f"{path}: {backend_name} cannot load this model ({_first_line(err)})") from None
+        except (ImportError, SystemError) as err:  # measured: tflite-runtime 2.14 under NumPy 2 fails right here
+            cause = _first_line(err.__cause__ or err)
+            raise ModelLoadError(f"{path}: {backend_name} {version_of()} cannot create an interpreter with NumPy "
+                                 f"{np.__version__} ({cause}); if it was built for NumPy 1: "
+                                 f"pip install 'numpy<2', or use ai-edge-litert") from None
     return open_
 
 

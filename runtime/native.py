@@ -16,24 +16,34 @@ from typing import Callable, Iterator
 
 @contextlib.contextmanager
 def native_stderr_filtered(drop: Callable[[str], bool]) -> Iterator[None]:
-    """Captures fd 2 while the block runs; afterwards writes back every line for which ``drop`` is false."""
+    """Captures fd 2 while the block runs; afterwards writes back every line for which ``drop`` is false.
+
+    When the block raises, everything captured is dropped: the typed error raised from it says what went wrong
+    in one line (e.g. NumPy's page-long "compiled using NumPy 1.x" warning and traceback).
+    """
     try:
         sys.stderr.flush()
         saved = os.dup(2)
     except (OSError, ValueError):  # no real stderr file descriptor (embedded interpreter): leave it alone
         yield
         return
+    failed = False
     with tempfile.TemporaryFile() as captured:
         os.dup2(captured.fileno(), 2)
         try:
             yield
+        except BaseException:
+            failed = True
+            raise
         finally:
+            sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
             captured.seek(0)
             lines = captured.read().decode("utf-8", "replace").splitlines(keepends=True)
-            sys.stderr.write("".join(line for line in lines if not drop(line)))
-            sys.stderr.flush()
+            if not failed:
+                sys.stderr.write("".join(line for line in lines if not drop(line)))
+                sys.stderr.flush()
 
 
 def is_litert_info(line: str) -> bool:
