@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Callable
 
 from edgecnn.devices import steps
@@ -57,7 +58,8 @@ def deploy(bundle: Bundle, profile: DeviceProfile, target: SshTarget, options: D
     started = time.perf_counter()
     facts = _parse_facts(run_script(target, head + steps.PROBE.script, step="probe"))
     result.seconds["probe"] = time.perf_counter() - started
-    check_device(facts, profile, target.host, options.python)
+    model_suffix = PurePosixPath(bundle.manifest["model"]).suffix
+    check_device(facts, profile, target.host, options.python, model_suffix)
     if facts["current"] == f"versions/{bundle.version}" and facts["installed"] == "yes":
         say(f"{target.host}: version {bundle.version} is already active in {options.prefix}: nothing to do")
         return DeployResult(bundle.version, changed=False, seconds=result.seconds)
@@ -74,15 +76,16 @@ def deploy(bundle: Bundle, profile: DeviceProfile, target: SshTarget, options: D
     return result
 
 
-def check_device(facts: dict[str, str], profile: DeviceProfile, host: str, python: str) -> None:
-    """The device must have the profile's CPU, one of its Pythons, and venv."""
+def check_device(facts: dict[str, str], profile: DeviceProfile, host: str, python: str,
+                 model_suffix: str = ".tflite") -> None:
+    """The device must have the profile's CPU, one of its Pythons with an interpreter wheel, and venv."""
     if facts["arch"] != profile.arch:
         fitting = [p.name for p in load_profiles(check_wheels=False).values() if p.arch == facts["arch"]]
         raise ProfileError(f"{host} is {facts['arch']} but profile {profile.name!r} is for {profile.arch}; "
                            f"profiles for {facts['arch']}: {', '.join(fitting) or 'none'}")
     if facts["python"] == "none":
         raise DeployError(f"{host}: '{python}' does not run there; install Python 3 or pass --python")
-    profile.release_for_python(facts["python"])
+    profile.interpreter_for(profile.release_for_python(facts["python"]), model_suffix)
     if facts["venv"] != "yes":
         raise DeployError(f"{host}: {python} has no venv/ensurepip; install python3-venv there")
 

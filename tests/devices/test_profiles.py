@@ -122,3 +122,14 @@ def test_devices_cli_lists_and_explains(edgecnn_cli):
     assert "ai-edge-litert           no wheel" in shown.stdout
     as_json = json.loads(edgecnn_cli("devices", "show", "rpi_zero2w", "--json").stdout)
     assert as_json["ram_mb"] == 512 and as_json["threads"] == 2
+
+
+def test_device_checks_name_the_mismatch():
+    from edgecnn.devices.deploy import check_device
+
+    facts = {"arch": "armv7l", "python": "3.13", "venv": "yes", "current": "", "installed": "no"}
+    with pytest.raises(ProfileError, match="no interpreter installs on Raspberry Pi OS 13 .*armv7l, Python 3.13"):
+        check_device(facts, get_profile("rpi3"), "pi3", "python3")
+    with pytest.raises(ProfileError, match="knows no OS release with Python 3.8; known: 3.11"):
+        check_device({**facts, "arch": "aarch64", "python": "3.8"}, get_profile("rpi5"), "pi5", "python3")
+    check_device({**facts, "arch": "aarch64", "python": "3.11"}, get_profile("rpi5"), "pi5", "python3")
