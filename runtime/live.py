@@ -20,7 +20,6 @@ import numpy as np
 from edgecnn.runtime.classifier import Classifier
 from edgecnn.runtime.errors import OptionError
 from edgecnn.runtime.overlay import FpsMeter, describe, draw
-from edgecnn.runtime.server import LiveView, parse_address, start_server
 from edgecnn.runtime.smoothing import ProbabilitySmoother
 from edgecnn.runtime.sources import Frame, Source
 
@@ -212,6 +211,8 @@ class WebViewSink:
     needs_image = True
 
     def __init__(self, address: str):
+        from edgecnn.runtime.server import LiveView, parse_address, start_server  # http.server: only when serving
+
         host, port = parse_address(address)
         self.view = LiveView()
         self.server = start_server(self.view, host, port)
