@@ -63,3 +63,37 @@ def test_runtime_never_imports_tensorflow(tiny_models, rps_frames, fmt):
             "'edgecnn.devices'))); print(bad)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def _contract(**changes):
+    from edgecnn.runtime.contract import ModelContract
+
+    return ModelContract(model_name="t", labels=("a", "b"), input_size=(4, 6), **changes)
+
+
+def test_preprocess_gray_invert_and_resize():
+    from edgecnn.runtime.preprocess import frame_to_pixels
+
+    frame = np.zeros((8, 12, 3), np.uint8)
+    frame[..., 0] = 255  # pure red: luma 76
+    pixels = frame_to_pixels(frame, _contract(channel_order="GRAY"), invert=True)
+    assert pixels.shape == (4, 6, 1) and pixels.dtype == np.uint8
+    assert int(pixels[0, 0, 0]) == 255 - 76
+
+
+def test_preprocess_scales_and_quantizes_as_the_tensor_says():
+    from edgecnn.runtime.backends import TensorSpec
+    from edgecnn.runtime.preprocess import output_to_probabilities, pixels_to_tensor
+
+    pixels = np.array([0, 128, 255], np.uint8).reshape(1, 1, 3, 1)
+    float_spec = TensorSpec("x", (None, 1, 3, 1), np.dtype(np.float32))
+    scaled = pixels_to_tensor(pixels, _contract(value_range=(-1.0, 1.0)), float_spec)
+    np.testing.assert_allclose(scaled.ravel(), [-1.0, 128 / 127.5 - 1, 1.0], atol=1e-6)
+    int8_spec = TensorSpec("x", (1, 1, 3, 1), np.dtype(np.int8), scale=1.0, zero_point=-128)
+    np.testing.assert_array_equal(pixels_to_tensor(pixels, _contract(), int8_spec).ravel(), [-128, 0, 127])
+    uint8_spec = TensorSpec("x", (1, 1, 3, 1), np.dtype(np.uint8), scale=1.0, zero_point=0)
+    np.testing.assert_array_equal(pixels_to_tensor(pixels, _contract(), uint8_spec), pixels)
+    out_spec = TensorSpec("y", (1, 1), np.dtype(np.uint8), scale=1 / 256, zero_point=0)
+    probabilities = output_to_probabilities(np.array([[192]], np.uint8), _contract(output_activation="sigmoid"),
+                                            out_spec)
+    np.testing.assert_allclose(probabilities, [[0.25, 0.75]])
