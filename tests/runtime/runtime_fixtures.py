@@ -10,6 +10,7 @@ tf.function with an explicit input signature; ``from_keras`` fails on Keras 3); 
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,3 +191,19 @@ def video_frames_rgb(path: Path) -> list[np.ndarray]:
         frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
     capture.release()
     return frames
+
+
+RECORD_KEYS = {"timestamp", "source", "label", "index", "confidence", "probabilities", "latency_ms"}
+
+
+def edgecnn_run(*args, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([str(EDGECNN), "run", *map(str, args)], capture_output=True, text=True, timeout=timeout,
+                          cwd=REPO)
+
+
+def one_line_error(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("edgecnn run: error: ")
+    return lines[0]

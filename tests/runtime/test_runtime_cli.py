@@ -9,26 +9,12 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from runtime_fixtures import EDGECNN, REPO, keras_labels, video_frames_rgb
+from runtime_fixtures import RECORD_KEYS, edgecnn_run, keras_labels, one_line_error, video_frames_rgb
 
 from edgecnn.runtime.backends import installed_backends
 from edgecnn.runtime.images import resize
 
-RECORD_KEYS = {"timestamp", "source", "label", "index", "confidence", "probabilities", "latency_ms"}
 FORMATS = ("tflite_float32", "tflite_int8", "onnx")
-
-
-def edgecnn_run(*args, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([str(EDGECNN), "run", *map(str, args)], capture_output=True, text=True, timeout=timeout,
-                          cwd=REPO)
-
-
-def one_line_error(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("edgecnn run: error: ")
-    return lines[0]
 
 
 def _cases():

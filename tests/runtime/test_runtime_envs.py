@@ -18,8 +18,9 @@ import subprocess
 import pytest
 from runtime_fixtures import REPO
 
-pytestmark = pytest.mark.skipif(os.environ.get("EDGECNN_SLOW") != "1",
-                                reason="creates two pip environments; run with EDGECNN_SLOW=1")
+pytestmark = pytest.mark.skipif(
+    os.environ.get("EDGECNN_SLOW") != "1",
+    reason="creates three pip environments (scripts/make-runtime-envs.sh); run with EDGECNN_SLOW=1")
 
 RUNTIME_ENV = REPO / ".venv-runtime"
 TFLITE214_ENV = REPO / ".venv-runtime-tflite214"
