@@ -96,11 +96,13 @@ def convert_artifact(root: str | Path, options: ConvertOptions,
     """
     artifact = open_artifact(root)
     formats = [get_format(name) for name in options.formats]
-    calibration, classes = None, None
+    calibration, info = None, None
     if any(fmt.quantization.needs_calibration for fmt in formats):
         images = load_calibration(artifact.contract, options.calibration, on_note)
         calibration = images.pixels
-        classes = dict(zip(artifact.contract.labels, images.per_class(len(artifact.contract.labels))))
+        info = {"calibration_classes": dict(zip(artifact.contract.labels,
+                                                images.per_class(len(artifact.contract.labels)))),
+                "calibration_data": str(options.calibration.data) if options.calibration.data else None}
     records = []
     with tempfile.TemporaryDirectory(prefix="edgecnn-convert-") as scratch:
         calib_file = None
@@ -110,9 +112,9 @@ def convert_artifact(root: str | Path, options: ConvertOptions,
         model = None if options.isolate else load_keras_model(artifact.model_path)
         for fmt in formats:
             if options.isolate:
-                record = _export_in_subprocess(artifact.root, fmt.name, calib_file, classes)
+                record = _export_in_subprocess(artifact.root, fmt.name, calib_file, info)
             else:
-                record = export_one(artifact.root, fmt, calibration, model, classes)
+                record = export_one(artifact.root, fmt, calibration, model, info)
             records.append(record)
             if on_done is not None:
                 on_done(record)
@@ -120,10 +122,11 @@ def convert_artifact(root: str | Path, options: ConvertOptions,
 
 
 def export_one(root: Path, fmt: ExportFormat, calibration: np.ndarray | None, model: Any = None,
-               calibration_classes: dict[str, int] | None = None) -> ExportRecord:
+               calibration_info: dict | None = None) -> ExportRecord:
     """Exports one format in this process: staged file, contract embedded, then moved into place, then sidecar.
 
-    ``calibration_classes`` (label -> image count) is recorded in the contract of calibrated exports.
+    ``calibration_info`` (``calibration_classes``: label -> image count, ``calibration_data``: the --calib-data
+    folder or None for the contract's training split) is recorded in the contract of calibrated exports.
     """
     start = time.perf_counter()
     artifact = open_artifact(root)
@@ -136,8 +139,8 @@ def export_one(root: Path, fmt: ExportFormat, calibration: np.ndarray | None, mo
     try:
         result = fmt.export(model, staging, quantization)
         details = dict(result.details)
-        if quantization.needs_calibration and calibration_classes:
-            details["calibration_classes"] = calibration_classes
+        if quantization.needs_calibration and calibration_info:
+            details.update(calibration_info)
         contract = _export_contract(artifact.contract, fmt, staging, sha256_of(artifact.model_path), details)
         embed_in_file(staging, contract)
         os.replace(staging, out)
@@ -165,10 +168,10 @@ def _export_contract(source: ModelContract, fmt: ExportFormat, path: Path, sourc
 
 
 def _export_in_subprocess(root: Path, name: str, calib_file: Path | None,
-                          classes: dict[str, int] | None) -> ExportRecord:
+                          calibration_info: dict | None) -> ExportRecord:
     command = [sys.executable, "-m", "edgecnn.convert.worker", str(root), name]
     if calib_file is not None:
-        command += ["--calibration", str(calib_file), "--calibration-classes", json.dumps(classes or {})]
+        command += ["--calibration", str(calib_file), "--calibration-info", json.dumps(calibration_info or {})]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:

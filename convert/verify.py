@@ -118,6 +118,7 @@ def verify_artifact(root: str | Path, options: VerifyOptions,
         _require_expected_interpreters(report)
         if report.reasons and report.parity is not None:
             report.diagnosis = _diagnose(report, contract, artifact.root)
+            report.diagnosis += _int8_hotspots(report, contract, artifact.model_path, images.pixels)
     return VerifyReport(str(artifact.root), images.source, len(truth), keras_accuracy, reports, images.skipped,
                         versions)
 
@@ -229,10 +230,34 @@ def _diagnose(report: FormatReport, contract: ModelContract, root: Path) -> list
         notes.append("classes that lost most: " + ", ".join(f"{label} {change:+.1f} pts" for label, change in worst))
     from edgecnn.runtime.contract import read_sidecar
 
-    exported = read_sidecar(root / report.file) if Path(report.file).is_file() else None
+    exported = read_sidecar(report.file) if Path(report.file).is_file() else None
     coverage = (exported.extra.get("export", {}) if exported else {}).get("calibration_classes")
     if coverage:
         missing = [label for label in contract.labels if not coverage.get(label)]
         notes.append("calibration covered every class " + str(coverage) if not missing
                      else f"calibration had no images of {missing}: re-convert with --calib-data covering them")
     return notes
+
+
+def _int8_hotspots(report: FormatReport, contract: ModelContract, keras_path: Path, pixels: np.ndarray) -> list[str]:
+    """For a failing int8 TFLite export: the layers with the largest quantization error (TF's debugger)."""
+    fmt = get_format(report.format)
+    if fmt.suffix != ".tflite" or fmt.quantization.mode != "int8":
+        return []
+    from edgecnn.convert.calibration import CalibrationOptions, load_calibration
+    from edgecnn.convert.diagnose import quantization_hotspots
+    from edgecnn.runtime.contract import read_sidecar
+
+    try:
+        export = (read_sidecar(report.file) or contract).extra.get("export", {})
+        source = export.get("calibration_data")
+        options = CalibrationOptions(data=Path(source) if source else None,
+                                     count=export.get("calibration_images", 100))
+        calibration = load_calibration(contract, options).pixels
+        hotspots = quantization_hotspots(keras_path, calibration, pixels[:: max(1, len(pixels) // 50)])
+    except EdgecnnError as err:
+        return [f"quantization debugger not run: {err}"]
+    except Exception as err:  # noqa: BLE001 - TF's debugger raises many types; the parity report must still print
+        return [f"quantization debugger failed ({type(err).__name__}: {str(err)[:200]})"]
+    return ["layers with the largest quantization error (RMSE in quantization steps): "
+            + ", ".join(f"{name} {score:.2f}" for name, score in hotspots)]

@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("artifact", type=Path)
     parser.add_argument("format")
     parser.add_argument("--calibration", type=Path, default=None)
-    parser.add_argument("--calibration-classes", type=json.loads, default=None)
+    parser.add_argument("--calibration-info", type=json.loads, default=None)
     args = parser.parse_args(argv)
 
     import numpy as np
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         calibration = np.load(args.calibration) if args.calibration else None
-        record = export_one(args.artifact, get_format(args.format), calibration, None, args.calibration_classes)
+        record = export_one(args.artifact, get_format(args.format), calibration, None, args.calibration_info)
     except EdgecnnError as err:
         print(f"edgecnn-worker: error: {err}", file=sys.stderr)
         return err.exit_code

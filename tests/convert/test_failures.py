@@ -184,3 +184,26 @@ def test_isolated_export_reports_the_child_error(sigmoid_artifact, tmp_path):
     (artifact / "model.keras").write_bytes(b"garbage")
     with pytest.raises(ConversionError, match=r"model\.keras: not a loadable Keras model"):
         convert_artifact(artifact, ConvertOptions(formats=("tflite_float32",), isolate=True))
+
+
+def test_collapsed_int8_is_diagnosed(sigmoid_artifact, tmp_path):
+    """Calibrating on black frames (a lens cap left on) squeezes the int8 ranges: verify must fail and say why."""
+    import cv2
+
+    from edgecnn.convert.verify import VerifyOptions, verify_artifact
+
+    artifact = _copy_artifact(sigmoid_artifact, tmp_path / "artifact")
+    black = tmp_path / "lens_cap"
+    for label in ("horses", "humans"):
+        (black / label).mkdir(parents=True)
+        for index in range(6):
+            assert cv2.imwrite(str(black / label / f"frame{index}.png"), np.full((64, 64, 3), index, np.uint8))
+    convert_artifact(artifact, ConvertOptions(formats=("tflite_int8",), isolate=False,
+                                              calibration=CalibrationOptions(data=black)))
+    report = verify_artifact(artifact, VerifyOptions(limit=20))
+    (item,) = report.formats
+    assert not item.passed
+    assert any(reason.startswith(("top-1 agreement", "max abs diff", "accuracy drop")) for reason in item.reasons)
+    notes = " | ".join(item.diagnosis)
+    assert "calibration covered every class {'horses': 6, 'humans': 6}" in notes
+    assert "layers with the largest quantization error" in notes and "quantization steps" in notes
