@@ -43,7 +43,10 @@ mount --bind /dev "$root/dev"
 cp /etc/resolv.conf "$root/etc/resolv.conf"   # pip inside the root reaches PyPI for the aarch64 wheels
 # pip inside the root trusts what this machine's pip trusts (a site proxy's CA, if any): the host's CA bundle.
 host_ca=${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}
-if [ -f "$host_ca" ]; then cp "$host_ca" "$root/etc/edgecnn-host-ca.crt"; export PIP_CERT=/etc/edgecnn-host-ca.crt; fi
+if [ -f "$host_ca" ]; then
+  cp "$host_ca" "$root/etc/edgecnn-host-ca.crt"
+  export PIP_CERT=/etc/edgecnn-host-ca.crt REQUESTS_CA_BUNDLE=/etc/edgecnn-host-ca.crt SSL_CERT_FILE=/etc/edgecnn-host-ca.crt
+fi
 unset PIP_FIND_LINKS PIP_EXTRA_INDEX_URL   # this machine's local wheel folders are not inside the root
 
 work=/tmp/edgecnn-qemu-test
