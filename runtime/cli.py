@@ -78,6 +78,9 @@ def handle_run(args: argparse.Namespace) -> int:
     info = backend.info
     print(f"edgecnn run: {model_path.name} ({contract.format}, {', '.join(contract.labels)}) on {info.name} "
           f"{info.version}, {info.threads} thread(s)", file=notes, flush=True)
+    if contract.extra.get("light_on_dark") and not args.invert:
+        print(f"edgecnn run: note: {model_path.name} learned light objects on black (like Fashion-MNIST); "
+              f"pass --invert for ordinary dark-on-light photos", file=notes, flush=True)
     summary = run_live(classifier, source, options)
     if summary.frames:
         latency = sorted(summary.latency_ms)[len(summary.latency_ms) // 2]

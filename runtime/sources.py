@@ -9,6 +9,7 @@ Pi). A live source that stops delivering is reported and reopened with backoff i
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -23,6 +24,9 @@ from edgecnn.runtime.images import IMAGE_SUFFIXES, is_image_file, read_image_rgb
 from edgecnn.runtime.native import is_ffmpeg_log, native_stderr_filtered
 
 log = logging.getLogger("edgecnn.runtime")
+# FFmpeg inside OpenCV prints its own lines ("[tcp @ 0x...] Connection refused") while a lost stream is retried; the
+# warnings below say it once, readably. Read when OpenCV first uses FFmpeg; a value the user set wins.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 SOURCE_KINDS = ("camera index (0)", "/dev/videoN", "video file", "image file", "folder of images",
                 "rtsp:// or http(s):// URL", "picamera")
@@ -215,8 +219,8 @@ class LiveSource(Source):
         try:
             self._reader, self._release = self._open_reader()
             log.warning("source %s: reopened", self.name)
-        except SourceError as err:
-            log.warning("source %s: reopen failed (%s)", self.name, err)
+        except SourceError:
+            log.warning("source %s: still unavailable", self.name)
             self._reader, self._release = (lambda: None), (lambda: None)
 
     def __iter__(self) -> Iterator[Frame]:

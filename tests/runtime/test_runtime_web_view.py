@@ -106,3 +106,40 @@ def test_parse_address_binds_loopback_unless_told(text, expected):
 def test_parse_address_rejects_nonsense():
     with pytest.raises(OptionError, match="expected HOST:PORT or PORT"):
         parse_address("localhost:http")
+
+
+def _serve(model, video, port):
+    return subprocess.Popen([str(EDGECNN), "run", "--model", str(model), "--source", str(video), "--serve",
+                             f"127.0.0.1:{port}", "--fps", "10", "--loop"],
+                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_network_stream_lost_and_back_is_reported_and_reconnected(tiny_models, rps_video):
+    # A real MJPEG-over-HTTP stream (our own --serve) read by a second edgecnn run as a live source; the producer
+    # dies and comes back on the same port, as an IP camera rebooting would.
+    port = _free_port()
+    producer = _serve(tiny_models["tflite_int8"].path, rps_video, port)
+    url = f"http://127.0.0.1:{port}/stream.mjpg"
+    consumer = None
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/predictions")
+        consumer = subprocess.Popen([str(EDGECNN), "run", "--model", str(tiny_models["onnx"].path), "--source", url,
+                                     "--headless", "--max-frames", "40"],
+                                    cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(5):  # the stream is flowing
+            assert json.loads(consumer.stdout.readline())["label"] in tiny_models["onnx"].contract.labels
+        producer.terminate()
+        producer.wait(timeout=10)
+        time.sleep(1.5)
+        producer = _serve(tiny_models["tflite_int8"].path, rps_video, port)
+        out, err = consumer.communicate(timeout=90)
+    finally:
+        producer.terminate()
+        producer.wait(timeout=10)
+        if consumer is not None and consumer.poll() is None:
+            consumer.kill()
+    assert consumer.returncode == 0, err
+    assert len(out.splitlines()) == 35
+    assert f"source {url}: no frame (camera lost?); reopening in 0.5 s (attempt 1)" in err
+    assert f"source {url}: reopened" in err
+    assert "@ 0x" not in err  # FFmpeg's own lines stay out
