@@ -140,3 +140,18 @@ def test_help_lists_backends_and_defaults():
     result = subprocess.run([sys.executable, "-m", "edgecnn", "run", "--help"], capture_output=True, text=True)
     assert "{litert,tflite_runtime,onnxruntime}" in result.stdout
     assert "(default: 0)" in result.stdout
+
+
+def test_light_on_dark_model_gets_an_invert_hint_from_its_sidecar(tiny_models, tmp_path, rps_frames):
+    from edgecnn.runtime.contract import write_sidecar
+
+    model = tmp_path / "fashion_like.tflite"
+    model.write_bytes(tiny_models["tflite_plain"].path.read_bytes())
+    write_sidecar(model, tiny_models["tflite_plain"].contract.with_format("tflite_float32",
+                                                                          extra={"light_on_dark": True}))
+    plain = edgecnn_run("--model", model, "--source", rps_frames[0], "--headless")
+    inverted = edgecnn_run("--model", model, "--source", rps_frames[0], "--headless", "--invert")
+    assert plain.returncode == inverted.returncode == 0, plain.stderr + inverted.stderr
+    assert "pass --invert for ordinary dark-on-light photos" in plain.stderr
+    assert "--invert" not in inverted.stderr
+    assert json.loads(plain.stdout)["probabilities"] != json.loads(inverted.stdout)["probabilities"]
