@@ -28,7 +28,7 @@ def _register_convert(subparsers) -> None:
                         help="formats to write (see the list above)")
     parser.add_argument("--calib-data", type=Path, metavar="PATH",
                         help="calibration images: a folder of class folders (or <split>/<class>/, or the "
-                             "Fashion-MNIST idx files); default: the training split the contract names")
+                             "Fashion-MNIST idx files); when left out: the training split the contract names")
     parser.add_argument("--calib-count", type=int, default=300, metavar="N",
                         help="calibration images, spread evenly across the classes")
     parser.add_argument("--in-process", action="store_true",
@@ -68,11 +68,12 @@ def _register_verify(subparsers) -> None:
                     "when any export fails.")
     parser.add_argument("artifact", type=Path, metavar="ARTIFACT_DIR", help="folder written by 'edgecnn train'")
     parser.add_argument("--data", type=Path, metavar="PATH",
-                        help="images to verify on (class folders, <split>/<class>/ with a 'test' split, or the "
-                             "Fashion-MNIST idx files); default: the evaluation split the contract names")
-    parser.add_argument("--limit", type=int, metavar="N", help="at most N images per class (default: all)")
+                        help="images to verify on: class folders, a root with <split>/<class>/ (the contract's "
+                             "evaluation split is used, else 'test'), or the Fashion-MNIST idx files; when left out: "
+                             "the evaluation split the contract names")
+    parser.add_argument("--limit", type=int, metavar="N", help="at most N images per class (when left out: all)")
     parser.add_argument("--formats", nargs="+", choices=format_names(), metavar="FORMAT",
-                        help="formats to check (default: every export present)")
+                        help="formats to check (when left out: every export present)")
     parser.add_argument("--min-agreement", type=float, metavar="FRACTION",
                         help="override every format's minimum top-1 agreement with Keras (e.g. 0.99)")
     parser.add_argument("--max-accuracy-drop", type=float, metavar="POINTS",
@@ -81,7 +82,7 @@ def _register_verify(subparsers) -> None:
                         help="override the maximum probability difference of the float formats")
     parser.add_argument("--tflite214-python", type=Path, metavar="PYTHON",
                         help="python of the tflite-runtime 2.14 environment (scripts/make-tflite214-env.sh); "
-                             "default: $EDGECNN_TFLITE214_PYTHON or ./.venv-tflite214/bin/python")
+                             "when left out: $EDGECNN_TFLITE214_PYTHON or ./.venv-tflite214/bin/python")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the full report as JSON")
     parser.add_argument("--junit", type=Path, metavar="PATH", help="also write JUnit XML, one test case per format")
     parser.set_defaults(handler=_run_verify)

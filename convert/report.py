@@ -89,7 +89,7 @@ def to_junit(report) -> str:
         if item.reasons:
             failure = ET.SubElement(case, "failure", message="; ".join(item.reasons))
             failure.text = "\n".join(item.reasons + item.diagnosis)
-        case.set("time", "0")
+        case.set("time", f"{item.seconds:.3f}")
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 

@@ -9,6 +9,7 @@ tolerance; then every export x every interpreter (compatibility matrix). Every f
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -65,6 +66,8 @@ class FormatReport:
     """Why this export fails; empty when it passes."""
     diagnosis: list[str] = field(default_factory=list)
     """For failing quantized exports: the classes that lost most, calibration coverage."""
+    seconds: float = 0.0
+    """Wall time of loading and running it in its primary interpreter."""
 
     @property
     def passed(self) -> bool:
@@ -135,7 +138,8 @@ def _selected_formats(root: Path, options: VerifyOptions) -> list[ExportFormat]:
 
 def _eval_images(contract: ModelContract, options: VerifyOptions) -> LabelledImages:
     if options.data is not None:
-        root, split = Path(options.data), "test"
+        # A dataset root with split folders: the split the model was evaluated on, else "test".
+        root, split = Path(options.data), (contract.extra.get("data") or {}).get("eval_split") or "test"
     else:
         root, split = data_location(contract, "eval_split")
     return load_labelled(root, contract, split, options.limit)
@@ -179,6 +183,7 @@ def _verify_one(fmt: ExportFormat, root: Path, images: LabelledImages, reference
         return report, None
     report.size_bytes = path.stat().st_size
     primary = PRIMARY[fmt.suffix]
+    start = time.perf_counter()
     try:
         classifier = Classifier.open(path, backend=primary, threads=2)
         probabilities = classifier.predict(images.pixels)
@@ -186,6 +191,7 @@ def _verify_one(fmt: ExportFormat, root: Path, images: LabelledImages, reference
         report.reasons.append(f"{primary} cannot run it: {err}")
         report.matrix[primary] = f"FAIL: {err}"
         return report, None
+    report.seconds = time.perf_counter() - start
     versions[primary] = classifier.backend.info.version
     report.io = {"input": _describe(classifier.backend.input), "output": _describe(classifier.backend.output)}
     report.reasons += _contract_problems(classifier.contract, fmt, source_sha)
