@@ -22,12 +22,21 @@ EXAMPLES = """examples:
 """
 
 
+class _HelpFormatter(DefaultsHelpFormatter):
+    """Shows real defaults only: a None or False default is said in words in the help text itself."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "run", help="classify a camera, video, image or folder live", formatter_class=DefaultsHelpFormatter,
+        "run", help="classify a camera, video, image or folder live", formatter_class=_HelpFormatter,
         description="Classify frames live with a .tflite or .onnx model. Preprocessing and labels come from the "
                     "model contract inside the file (or its sidecar).\n\n" + EXAMPLES)
-    parser.add_argument("--model", type=Path, default=None,
+    parser.add_argument("--model", type=Path, default=None, metavar="FILE",
                         help=f"model file (.tflite or .onnx); default: the model shipped with edgecnn "
                              f"({SHIPPED_MODEL.name}, when installed)")
     parser.add_argument("--source", default="0",
@@ -35,24 +44,28 @@ def register(subparsers) -> None:
                              "or 'picamera'")
     parser.add_argument("--backend", choices=backend_names(), default=None,
                         help="interpreter; default: litert then tflite_runtime for .tflite, onnxruntime for .onnx")
-    parser.add_argument("--threads", type=int, default=None, help="interpreter threads; default: cores, at most 4")
-    parser.add_argument("--threshold", type=float, default=0.5, help='below this confidence the overlay says "unsure"')
-    parser.add_argument("--smooth", type=float, default=0.0,
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="interpreter threads; default: cores, at most 4")
+    parser.add_argument("--threshold", type=float, default=0.5, metavar="P",
+                        help='below this confidence the overlay says "unsure"')
+    parser.add_argument("--smooth", type=float, default=0.0, metavar="W",
                         help="probability smoothing: weight of the previous average in [0, 1); 0 = off")
     parser.add_argument("--headless", action="store_true",
                         help="no window; print one JSON line per frame to stdout (start-up notes go to stderr)")
-    parser.add_argument("--save", type=Path, default=None, help="write the annotated video to this .mp4/.avi file")
+    parser.add_argument("--save", type=Path, default=None, metavar="FILE",
+                        help="write the annotated video to this .mp4/.avi file")
     parser.add_argument("--serve", metavar="HOST:PORT", default=None,
                         help="web view with MJPEG stream and live label; a bare PORT binds 127.0.0.1")
-    parser.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
-    parser.add_argument("--fps", type=float, default=0.0,
+    parser.add_argument("--max-frames", type=int, default=None, metavar="N",
+                        help="stop after this many frames; default: when the source ends")
+    parser.add_argument("--fps", type=float, default=0.0, metavar="N",
                         help="pace video/image sources at this frame rate (0: as fast as possible)")
     parser.add_argument("--loop", action="store_true", help="start video/image sources over at their end")
     parser.add_argument("--invert", action="store_true",
                         help="invert pixels (light-on-dark models such as Fashion-MNIST on ordinary photos)")
     contract = parser.add_argument_group("models without a contract (all three are needed; they override an "
                                          "embedded contract)")
-    contract.add_argument("--labels", default=None, help="comma-separated labels in class-index order")
+    contract.add_argument("--labels", default=None, metavar="A,B,C", help="comma-separated labels in class-index order")
     contract.add_argument("--input-size", default=None, metavar="HxW", help="model input size, e.g. 150x150")
     contract.add_argument("--channels", choices=CHANNEL_ORDERS, default=None, help="model input channels")
     parser.set_defaults(handler=handle_run)
