@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,8 +163,6 @@ class JsonLinesSink:
     needs_image = False
 
     def __init__(self, stream: IO[str] | None):
-        import sys
-
         self.stream = stream or sys.stdout
 
     def write(self, frame: Frame, annotated, record: dict) -> None:
@@ -230,16 +229,25 @@ class WebViewSink:
         self.server.server_close()
 
 
+def _no_display() -> bool:
+    """On Linux a window needs X11 or Wayland; checked first because some GUI toolkits abort instead of raising."""
+    return sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 class WindowSink:
     needs_image = True
 
     def __init__(self, title: str):
         self.title = f"edgecnn: {title}"
-        try:
-            cv2.namedWindow(self.title, cv2.WINDOW_NORMAL)
-        except cv2.error:
-            raise OptionError("cannot open a window here (no display, or OpenCV built without GUI support as in "
-                              "opencv-python-headless); use --headless, --save FILE or --serve HOST:PORT") from None
+        problem = "no display" if _no_display() else None
+        if problem is None:
+            try:
+                cv2.namedWindow(self.title, cv2.WINDOW_NORMAL)
+            except cv2.error:
+                problem = "OpenCV built without GUI support, as opencv-python-headless is"
+        if problem is not None:
+            raise OptionError(f"cannot open a window here ({problem}); use --headless, --save FILE or "
+                              f"--serve HOST:PORT")
 
     def write(self, frame: Frame, annotated: np.ndarray, record: dict) -> bool:
         cv2.imshow(self.title, annotated)
