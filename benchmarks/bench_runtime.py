@@ -175,7 +175,7 @@ def bench_edgecnn_loop(model: Path, video: Path) -> list[float]:
     return list(np.diff(timer.stamps))
 
 
-def bench_live_lag(model: Path, video: Path, fps: float = 30.0, frames: int = 60) -> int:
+def bench_live_lag(model: Path, video: Path, fps: float = 30.0, frames: int = 60) -> list[int]:
     """The video played as a 30 fps camera through the runtime's newest-frame thread: the most frames captured after
     the one being classified by the time its prediction was ready (the issue's target: at most 1)."""
     from edgecnn.runtime.classifier import Classifier
@@ -201,7 +201,7 @@ def bench_live_lag(model: Path, video: Path, fps: float = 30.0, frames: int = 60
     source = LiveSource("video as a 30 fps camera", open_camera)
     summary = run_live(classifier, source, LiveOptions(smooth=0.5, window=False, max_frames=frames),
                        extra_sinks=(_Timer(),))
-    return summary.max_frames_behind
+    return summary.frames_behind
 
 
 def bench_keras(keras_path: Path, video: Path, size: tuple[int, int], frames: int) -> list[float]:
@@ -307,8 +307,9 @@ def main() -> None:
     print(f"(c)/(b) per frame (p50): {p50['(c)'] / p50['(b)']:.2f}x  (target <= 1.1x)")
     if "(d)" in p50:
         print(f"(d)/(c) per frame (p50): {p50['(d)'] / p50['(c)']:.0f}x  (target >= 30x)")
-    print(f"live source (the video as a 30 fps camera, newest-frame thread): predictions at most {behind} frame(s) "
-          f"behind the newest captured (target <= 1)")
+    within = np.mean(np.array(behind) <= 1)
+    print(f"live source (the video as a 30 fps camera, newest-frame thread): {within:.0%} of predictions at most 1 "
+          f"frame behind the newest captured, worst {max(behind)} (target: never more than 1)")
     print(f"edgecnn run start-up (fresh process, import + load + 1 image, best of 3): {wall:.2f} s (target <= 0.5 s); "
           f"peak RSS {rss:.0f} MB (target <= 80 MB)")
 

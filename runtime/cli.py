@@ -97,7 +97,8 @@ def handle_run(args: argparse.Namespace) -> int:
     summary = run_live(classifier, source, options)
     if summary.frames:
         latency = sorted(summary.latency_ms)[len(summary.latency_ms) // 2]
-        behind = f", at most {summary.max_frames_behind} frame(s) behind the camera" if source.live else ""
+        behind = (f", at most {max(summary.frames_behind)} frame(s) behind the camera"
+                  if summary.frames_behind else "")
         print(f"edgecnn run: {summary.frames} frames, median {latency:.2f} ms per frame{behind}", file=notes)
     return 0
 

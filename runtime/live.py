@@ -68,8 +68,9 @@ class RunSummary:
     """Frames classified."""
     latency_ms: list[float] = field(default_factory=list)
     """Per-frame classify latency."""
-    max_frames_behind: int = 0
-    """Live sources: the most frames captured after the one being classified, once its prediction was ready."""
+    frames_behind: list[int] = field(default_factory=list)
+    """Live sources, per prediction: frames captured after the one classified, by the time its prediction was ready
+    (0 or 1 while the model is faster than the camera; more when a frame's processing took longer than that)."""
 
 
 def prediction_record(frame: Frame, labels: tuple[str, ...], probabilities: np.ndarray, latency_ms: float) -> dict:
@@ -98,7 +99,7 @@ def run_live(classifier: Classifier, source: Source, options: LiveOptions,
             pace.wait()
             prediction = classifier.classify(frame.image)
             if source.live:
-                summary.max_frames_behind = max(summary.max_frames_behind, source.captured - frame.captured)
+                summary.frames_behind.append(source.captured - frame.captured)
             probabilities = smoother.update(prediction.probabilities)
             record = prediction_record(frame, classifier.labels, probabilities, prediction.latency_ms)
             text = describe(classifier.labels, probabilities, options.threshold, fps_meter.tick())
