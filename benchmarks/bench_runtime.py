@@ -253,6 +253,26 @@ def best_of_rounds(loops: dict, rounds: int) -> list[tuple[str, list[float]]]:
     return list(best.items())
 
 
+_DISPATCHER_SCRIPT = """
+import argparse, time
+start = time.perf_counter()
+from edgecnn.runtime import cli
+cli.register(argparse.ArgumentParser().add_subparsers())
+middle = time.perf_counter()
+from edgecnn.cli import build_parser
+build_parser()
+print(middle - start, time.perf_counter() - middle)
+"""
+
+
+def bench_dispatcher(repeats: int = 3) -> tuple[float, float]:
+    """Best seconds to import + register ``edgecnn run``'s CLI alone, and what the dispatcher's other stages add."""
+    runs = [subprocess.run([sys.executable, "-c", _DISPATCHER_SCRIPT], check=True, capture_output=True, text=True)
+            for _ in range(repeats)]
+    own, others = zip(*(map(float, run.stdout.split()) for run in runs))
+    return min(own), min(others)
+
+
 def row(name: str, seconds: list[float]) -> str:
     ms = np.array(seconds[1:] if len(seconds) > 2 else seconds) * 1000  # the first frame pays one-off set-up
     return (f"| {name} | {np.percentile(ms, 50):.2f} | {np.percentile(ms, 90):.2f} | {1000 / ms.mean():.0f} "
@@ -291,6 +311,7 @@ def main() -> None:
             results.append(("(d) Keras: tf.image.resize + model.predict per frame",
                             bench_keras(keras_path, video, contract.input_size, args.keras_frames)))
         behind = bench_live_lag(model, video)
+        own_cli, other_clis = bench_dispatcher()
         wall, rss = bench_startup(model, sorted(DATA.glob("rock/*.jpg"))[0])
     print(f"model: {description} ({model.name}, {args.format}); video: {args.frames} frames {FRAME_SIZE[0]}x"
           f"{FRAME_SIZE[1]} from {DATA.relative_to(REPO.parent)}; 1 thread; best of {args.rounds} rounds; "
@@ -312,6 +333,8 @@ def main() -> None:
           f"frame behind the newest captured, worst {max(behind)} (target: never more than 1)")
     print(f"edgecnn run start-up (fresh process, import + load + 1 image, best of 3): {wall:.2f} s (target <= 0.5 s); "
           f"peak RSS {rss:.0f} MB (target <= 80 MB)")
+    print(f"  of which: importing edgecnn run's CLI {own_cli:.2f} s; the dispatcher importing the other stages' CLIs "
+          f"{other_clis:.2f} s (best of 3)")
 
 
 if __name__ == "__main__":
