@@ -85,14 +85,14 @@ def sigmoid_artifact(tmp_path_factory) -> Path:
     from edgecnn.train.registry import build_model
 
     return make_artifact(tmp_path_factory.mktemp("sigmoid") / "artifact", build_model("cats_dogs_cnn"),
-                         "cats_dogs_cnn", "horses-or-humans", "validation", per_class=60, epochs=6,
+                         "cats_dogs_cnn", "horses-or-humans", "validation", per_class=400, epochs=10,
                          activation="sigmoid")
 
 
 @pytest.fixture(scope="session")
 def softmax_artifact(tmp_path_factory) -> Path:
     return make_artifact(tmp_path_factory.mktemp("softmax") / "artifact", build_tiny_softmax((32, 32, 3), 3),
-                         "tiny_softmax", "rps-real-pi", "validation", per_class=60, epochs=8,
+                         "tiny_softmax", "rps-real-pi", "validation", per_class=150, epochs=10,
                          activation="softmax")
 
 

@@ -18,7 +18,9 @@ from edgecnn.convert.verify import TFLITE214, VerifyOptions, verify_artifact
 from edgecnn.runtime.contract import read_sidecar
 from edgecnn.runtime.model_file import read_embedded_contract
 
-VERIFY_PER_CLASS = 25
+# 80 validation images per class (horses-or-humans has 88 horses): with >= 99% top-1 agreement required, 160-240
+# images allow one or two quantization flips on near-tie images; 25 per class allowed none, which made the test flaky.
+VERIFY_PER_CLASS = 80
 
 
 @pytest.fixture(scope="session")
