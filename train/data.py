@@ -7,7 +7,9 @@ crash mid-epoch. The chapter's data sets fit in memory at model resolution (a fe
 
 from __future__ import annotations
 
+import hashlib
 import random
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +53,19 @@ class TrainingData:
     """What goes into the contract's ``extra["data"]``."""
 
 
+HOLDOUT_EVERY = 5
+"""A source without its own held-out split gives one image in this many to evaluation (chosen by file-name hash)."""
+
+
+def held_out_by_hash(path: Path) -> bool:
+    """Whether ``path`` belongs to the hash-chosen held-out part of a source that has no held-out split.
+
+    The file name's SHA-1 decides, so the choice is the same on every machine and for every run, and adding files to
+    the folder never moves an existing image between train and evaluation.
+    """
+    return int(hashlib.sha1(path.name.encode()).hexdigest(), 16) % HOLDOUT_EVERY == 0
+
+
 def class_folders(split_dir: Path) -> list[str]:
     """Class names under ``split_dir``, alphabetical (the order Keras and the chapter use)."""
     return sorted(p.name for p in split_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -72,12 +87,14 @@ def discover_labels(roots: list[Path], split: str) -> tuple[str, ...]:
 
 
 def list_images(root: Path, split: str, labels: tuple[str, ...], limit: int | None,
-                rng: random.Random) -> list[tuple[Path, int]]:
-    """``(path, class index)`` for every image file of ``split`` in ``root``; ``limit`` per class, sampled."""
+                rng: random.Random, keep: Callable[[Path], bool] | None = None) -> list[tuple[Path, int]]:
+    """``(path, class index)`` for every image file of ``split`` in ``root`` that ``keep`` accepts; ``limit`` per
+    class, sampled."""
     items = []
     for index, label in enumerate(labels):
         folder = root / split / label
         files = sorted(p for p in folder.iterdir() if p.is_file() and is_image_file(p)) if folder.is_dir() else []
+        files = [p for p in files if keep is None or keep(p)]
         if limit is not None and len(files) > limit:
             files = sorted(rng.sample(files, limit))
         items += [(path, index) for path in files]
@@ -85,11 +102,16 @@ def list_images(root: Path, split: str, labels: tuple[str, ...], limit: int | No
 
 
 def load_image_split(roots: list[Path], split: str, labels: tuple[str, ...], size: tuple[int, int],
-                     channel_order: str, limit: int | None = None, seed: int = 0) -> Split:
-    """Decodes every image of ``split`` across ``roots`` at model size; unreadable files are skipped and listed."""
+                     channel_order: str, limit: int | None = None, seed: int = 0,
+                     keep: Callable[[Path, Path], bool] | None = None) -> Split:
+    """Decodes every image of ``split`` across ``roots`` at model size; unreadable files are skipped and listed.
+
+    ``keep(root, path)``, when given, chooses which files of each root take part.
+    """
     rng = random.Random(seed)
     items = [(path, index, root) for root in roots if (root / split).is_dir()
-             for path, index in list_images(root, split, labels, limit, rng)]
+             for path, index in list_images(root, split, labels, limit, rng,
+                                            None if keep is None else (lambda p, r=root: keep(r, p)))]
 
     def load(item):
         path, index, root = item
@@ -117,13 +139,40 @@ def load_training_data(dataset: DatasetSpec, roots: list[Path], input_shape: tup
         return _load_fashion(dataset, roots[0], input_shape, limit, seed)
     channel_order = "GRAY" if channels == 1 else "RGB"
     labels = discover_labels(roots, dataset.train_split)
-    train = load_image_split(roots, dataset.train_split, labels, size, channel_order, limit, seed)
-    has_eval = any((root / dataset.eval_split).is_dir() for root in roots)
-    evaluation = (load_image_split(roots, dataset.eval_split, labels, size, channel_order, limit, seed)
-                  if has_eval else None)
+    # Every source is measured on images training never saw: its own held-out split (the dataset's name for it, else
+    # validation/ or test/), or, for a source with none (rps-real-kaust has only train/), one image in HOLDOUT_EVERY
+    # chosen by file-name hash and kept out of training.
+    held_split = {root: held_out_split_of(root, dataset.eval_split) for root in roots}
+    no_eval = [root for root in roots if held_split[root] is None]
+    train = load_image_split(roots, dataset.train_split, labels, size, channel_order, limit, seed,
+                             keep=lambda root, path: root not in no_eval or not held_out_by_hash(path))
+    parts = [load_image_split([root], split, labels, size, channel_order, limit, seed)
+             for root, split in held_split.items() if split is not None]
+    if no_eval:
+        parts.append(load_image_split(no_eval, dataset.train_split, labels, size, channel_order, limit, seed,
+                                      keep=lambda root, path: held_out_by_hash(path)))
+    evaluation = _concat(parts)
     description = {"kind": "image_folder", "root": str(roots[0].resolve()), "roots": [str(r.resolve()) for r in roots],
-                   "train_split": dataset.train_split, "eval_split": dataset.eval_split if has_eval else None}
-    return TrainingData(labels, train, evaluation, dataset.eval_split, description)
+                   "train_split": dataset.train_split, "eval_split": held_split[roots[0]]}
+    if no_eval:
+        description["hash_held_out"] = {"roots": [str(r.resolve()) for r in no_eval], "split": dataset.train_split,
+                                        "every": HOLDOUT_EVERY, "rule": "sha1(file name) % every == 0"}
+    return TrainingData(labels, train, evaluation, held_split[roots[0]] or "held-out", description)
+
+
+def held_out_split_of(root: Path, preferred: str) -> str | None:
+    """The name of ``root``'s held-out split folder: ``preferred`` if present, else validation/ or test/."""
+    for name in dict.fromkeys((preferred, "validation", "test")):
+        if (root / name).is_dir():
+            return name
+    return None
+
+
+def _concat(present: list[Split]) -> Split:
+    if len(present) == 1:
+        return present[0]
+    return Split(np.concatenate([s.images for s in present]), np.concatenate([s.labels for s in present]),
+                 [source for s in present for source in s.sources], [item for s in present for item in s.skipped])
 
 
 def _load_fashion(dataset: DatasetSpec, root: Path, input_shape, limit, seed) -> TrainingData:

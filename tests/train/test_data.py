@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from edgecnn.train.data import discover_labels, load_image_split
+from edgecnn.train.data import discover_labels, held_out_by_hash, load_image_split, load_training_data
 from edgecnn.train.datasets import DATASETS, get_dataset
 from edgecnn.train.download import sha256_of
 from edgecnn.train.errors import DataError
@@ -75,3 +75,38 @@ def test_truncated_idx_file_is_a_clear_error(fashion_mnist_dir, tmp_path):
     broken.write_bytes(b"PK\x03\x04 not idx")
     with pytest.raises(DataError, match="bad magic"):
         read_idx(broken)
+
+
+def _copy_images(source, target, per_class):
+    for label_dir in sorted(p for p in source.iterdir() if p.is_dir()):
+        (target / label_dir.name).mkdir(parents=True)
+        for image in sorted(label_dir.glob("*.jpg"))[:per_class]:
+            shutil.copy(image, target / label_dir.name)
+
+
+def test_a_source_without_held_out_split_gives_hash_chosen_images_to_evaluation(shared_data, tmp_path):
+    """rps-real-kaust has only train/: a fifth of it (by file-name hash) is evaluated, never trained on."""
+    pi, kaust = tmp_path / "pi", tmp_path / "kaust"
+    _copy_images(shared_data / "rps-real-pi" / "train", pi / "train", 3)
+    _copy_images(shared_data / "rps-real-pi" / "validation", pi / "validation", 2)
+    _copy_images(shared_data / "rps-real-kaust" / "train", kaust / "train", 20)
+    data = load_training_data(get_dataset("rps"), [pi, kaust], (32, 32, 3))
+
+    kaust_files = sorted(kaust.glob("train/*/*.jpg"))
+    held = [p for p in kaust_files if held_out_by_hash(p)]
+    assert 0 < len(held) < len(kaust_files)
+    assert data.train.sources.count(str(kaust)) == len(kaust_files) - len(held)
+    assert data.eval.sources.count(str(kaust)) == len(held)
+    assert data.eval.sources.count(str(pi)) == 6 and data.train.sources.count(str(pi)) == 9
+    # The held-out images are exactly the hash-chosen ones: none of them is among the training pixels.
+    train_hashes = {image.tobytes() for image in data.train.images}
+    assert not any(image.tobytes() in train_hashes for image in data.eval.images[data.eval.sources.index(str(kaust)):])
+    assert data.description["eval_split"] == "validation"
+    assert data.description["hash_held_out"]["roots"] == [str(kaust.resolve())]
+
+
+def test_a_test_split_counts_as_held_out(shared_data):
+    spec = get_dataset("rps")
+    data = load_training_data(spec, [shared_data / "rps-cgi-28px"], (28, 28, 3), limit=4)
+    assert data.eval_split == "test" and data.description["eval_split"] == "test"
+    assert np.bincount(data.eval.labels).tolist() == [4, 4, 4] and "hash_held_out" not in data.description
