@@ -30,11 +30,31 @@ class AugmentOptions:
     """Mirror images left-right at random."""
     fill_mode: str = "nearest"
     """How pixels outside the source are filled."""
+    brightness: float = 0.0
+    """Maximum brightness change either way, as a fraction of the 0-255 range; 0 (the chapter) leaves it."""
+    contrast: float = 0.0
+    """Maximum contrast change either way, as a fraction; 0 (the chapter) leaves it."""
+    saturation: float = 0.0
+    """Maximum colour saturation change, as a fraction (0.3: 0.7x to 1.3x); 0 (the chapter) leaves it."""
 
     @classmethod
     def chapter(cls) -> AugmentOptions:
         """The parameters the chapter uses for horses-or-humans and rock-paper-scissors."""
         return cls()
+
+    @classmethod
+    def real_hands(cls) -> AugmentOptions:
+        """The chapter's geometry plus colour jitter, for photos that must hold up under a webcam's light and white
+        balance (rock-paper-scissors trained on green-screen and indoor shots)."""
+        return cls(brightness=0.25, contrast=0.3, saturation=0.3)
+
+    @classmethod
+    def preset(cls, name: str) -> AugmentOptions:
+        """``"chapter"`` or ``"real_hands"``."""
+        presets = {"chapter": cls.chapter, "real_hands": cls.real_hands}
+        if name not in presets:
+            raise ValueError(f"unknown augmentation preset {name!r}; expected one of {sorted(presets)}")
+        return presets[name]()
 
 
 def build_augmenter(options: AugmentOptions, seed: int):
@@ -51,4 +71,13 @@ def build_augmenter(options: AugmentOptions, seed: int):
     ]
     if options.horizontal_flip:
         steps.append(layers.RandomFlip("horizontal", seed=seed + 4))
+    # Colour after geometry; every layer works on the model's raw 0-255 pixels, so value_range says so. Saturation
+    # goes first: brightness and contrast clip to 0-255, and saturation fed clipped pixels overshoots that range.
+    if options.saturation:
+        steps.append(layers.RandomSaturation((0.5 - options.saturation / 2, 0.5 + options.saturation / 2),
+                                             value_range=(0, 255), seed=seed + 7))
+    if options.brightness:
+        steps.append(layers.RandomBrightness(options.brightness, value_range=(0, 255), seed=seed + 5))
+    if options.contrast:
+        steps.append(layers.RandomContrast(options.contrast, value_range=(0, 255), seed=seed + 6))
     return keras.Sequential(steps, name="augmentation")

@@ -38,7 +38,7 @@ class TrainOptions:
     batch_size: int | None = None
     """Batch size."""
     augment: bool | None = None
-    """Use the chapter's augmentation on training batches."""
+    """Augment training batches with the model's preset (``ModelSpec.augmentation``); None: the model's default."""
     seed: int = 42
     """Seed for sampling, shuffling, augmentation and weight initialisation."""
     limit: int | None = None
@@ -64,7 +64,9 @@ def train(options: TrainOptions) -> Path:
     metrics = _evaluate(model, spec, data)
     metrics.update(model=spec.name, params=int(model.count_params()), epochs_run=len(history.get("loss", [])),
                    train_seconds=round(train_seconds, 1), seed=options.seed, command=" ".join(sys.argv),
-                   augment=_augment(spec, options), lr_schedule=options.lr_schedule or spec.lr_schedule,
+                   augment=_augment(spec, options),
+                   augmentation=spec.augmentation if _augment(spec, options) else None,
+                   lr_schedule=options.lr_schedule or spec.lr_schedule,
                    skipped_images=[p for p, _ in _skipped(data)][:20])
     contract = ModelContract(
         model_name=spec.name, labels=data.labels, input_size=spec.input_shape[:2],
@@ -108,7 +110,7 @@ def _fit(spec: ModelSpec, data: TrainingData, options: TrainOptions):
     strategy = pick_strategy()
     with strategy.scope():
         model = spec.build(**options.build_options)
-    augment = AugmentOptions.chapter() if _augment(spec, options) else None
+    augment = AugmentOptions.preset(spec.augmentation) if _augment(spec, options) else None
     y_train = prepare_labels(data.train.labels, model, spec)
     train_ds = make_dataset(data.train.images, y_train, batch_size, shuffle=True, augment=augment,
                             seed=options.seed)

@@ -31,7 +31,9 @@ class ModelSpec:
     batch_size: int = 32
     """Default batch size."""
     augment: bool = False
-    """Whether training uses the chapter's augmentation by default."""
+    """Whether training uses augmentation by default."""
+    augmentation: str = "chapter"
+    """Which :class:`~edgecnn.train.augment.AugmentOptions` preset augmentation uses (``chapter``, ``real_hands``)."""
     lr_schedule: str = "constant"
     """``"constant"`` (the chapter's) or ``"cosine"``: decay the optimizer's learning rate to 0 over the run."""
     light_on_dark: bool = False

@@ -34,5 +34,6 @@ SPEC = ModelSpec(
     epochs=25,
     batch_size=32,
     augment=True,
+    augmentation="real_hands",  # chapter geometry + colour jitter: webcam light and white balance must not matter
     source="Chapter 3, 'The Rock, Paper, Scissors dataset' (multiclass classification)",
 )
