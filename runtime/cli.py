@@ -83,7 +83,7 @@ def handle_run(args: argparse.Namespace) -> int:
     options = LiveOptions(threshold=args.threshold, smooth=args.smooth, headless=args.headless, save=args.save,
                           serve=args.serve, window=not (args.headless or args.serve), max_frames=args.max_frames,
                           fps=args.fps)
-    model_path = _model_path(args.model)
+    model_path = resolve_model_path(args.model)
     backend = open_backend(model_path, args.backend, args.threads)
     contract = _contract_from_flags(args, model_path, backend) or read_contract(model_path)
     classifier = Classifier(backend, contract, invert=args.invert)
@@ -103,12 +103,13 @@ def handle_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _model_path(model: Path | None) -> Path:
+def resolve_model_path(model: Path | None, shipped: Path = SHIPPED_MODEL) -> Path:
+    """``--model`` when given, else the model shipped inside the package."""
     if model is not None:
         return model
-    if SHIPPED_MODEL.is_file():
-        return SHIPPED_MODEL
-    raise ModelLoadError(f"no model shipped with this edgecnn ({SHIPPED_MODEL} is missing); pass --model FILE "
+    if shipped.is_file():
+        return shipped
+    raise ModelLoadError(f"no model shipped with this edgecnn ({shipped} is missing); pass --model FILE "
                          f"(a .tflite or .onnx from 'edgecnn convert')")
 
 

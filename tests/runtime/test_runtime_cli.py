@@ -126,9 +126,12 @@ def test_corrupt_video_is_one_line(tiny_models, rps_video, tmp_path):
     assert "cut.mp4: not a readable video" in line
 
 
-def test_no_model_and_none_shipped(rps_video):
-    line = one_line_error(edgecnn_run("--source", rps_video, "--headless"))
-    assert "pass --model FILE" in line
+def test_no_model_and_none_shipped_names_the_missing_file(tmp_path):
+    from edgecnn.runtime.cli import resolve_model_path
+    from edgecnn.runtime.errors import ModelLoadError
+
+    with pytest.raises(ModelLoadError, match=r"none\.tflite is missing\); pass --model FILE"):
+        resolve_model_path(None, shipped=tmp_path / "none.tflite")
 
 
 def test_window_without_display_is_one_line(tiny_models, rps_video):

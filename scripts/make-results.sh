@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Trains, converts and verifies the chapter's models on the real data here, then writes docs/results.md from the
+# files those commands wrote (scripts/results_page.py). Artifacts go to $RUNS/<name> (default artifacts/).
+#
+#   scripts/make-results.sh                                   # every model: hours on 2 CPU cores, minutes on a GPU
+#   scripts/make-results.sh fashion_dnn fashion_dnn_dropout   # some of them; the page lists every artifact present
+#
+# rps_cnn is trained by scripts/ship-rps-model.sh (it also ships the model); this script only reads its artifact.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EDGECNN=${EDGECNN:-.venv/bin/edgecnn}
+PYTHON=${PYTHON:-.venv/bin/python}
+DATA=${DATA:-../shared/data}
+RUNS=${RUNS:-artifacts}
+
+convert_and_verify() {  # ARTIFACT_NAME [verify --data PATH]...
+  local name=$1; shift
+  "$EDGECNN" convert "$RUNS/$name"
+  "$EDGECNN" verify "$RUNS/$name" --json "$RUNS/$name/verify-heldout.json" || true  # drift is reported on the page
+}
+
+run_model() {
+  case "$1" in
+    fashion_cnn)  # the model's own 3 epochs are the demo's; 10 cosine epochs for the target
+      "$EDGECNN" train fashion_cnn --epochs 10 --out "$RUNS/fashion_cnn" ;;
+    fashion_dnn|fashion_dnn_dropout)
+      "$EDGECNN" train "$1" --out "$RUNS/$1" ;;
+    cats_dogs_cnn)
+      "$EDGECNN" train cats_dogs_cnn --data "$DATA/cats-vs-dogs" --lr-schedule cosine --out "$RUNS/cats_dogs_cnn" ;;
+    horses_humans_cnn)
+      "$EDGECNN" train horses_humans_cnn --data "$DATA/horses-or-humans" --out "$RUNS/horses_humans_cnn"
+      convert_and_verify horses_humans_cnn
+      "$EDGECNN" train horses_humans_cnn --data "$DATA/horses-or-humans" --no-augment \
+        --out "$RUNS/horses_humans_cnn_no_augment"
+      set -- horses_humans_cnn_no_augment ;;
+    inception_transfer)  # no ImageNet download here: random weights, reported as such
+      "$EDGECNN" train inception_transfer --data "$DATA/horses-or-humans" --weights "${INCEPTION_WEIGHTS:-random}" \
+        --out "$RUNS/inception_transfer" ;;
+    rps_cnn) return 0 ;;
+    *) echo "make-results.sh: unknown model $1" >&2; exit 2 ;;
+  esac
+  convert_and_verify "$1"
+}
+
+models=("$@")
+[[ ${#models[@]} -gt 0 ]] || models=(fashion_cnn fashion_dnn fashion_dnn_dropout cats_dogs_cnn horses_humans_cnn
+                                    inception_transfer)
+for model in "${models[@]}"; do run_model "$model"; done
+"$PYTHON" scripts/results_page.py "$RUNS"/*/ --out docs/results.md

@@ -1,0 +1,105 @@
+"""Writes docs/results.md from trained artifact folders: one table per model, every number read from a file that an
+edgecnn command wrote (metrics.json from ``edgecnn train``, verify-*.json from ``edgecnn verify --json``).
+
+    python scripts/results_page.py artifacts/fashion_cnn artifacts/rps_cnn ... --out docs/results.md
+
+The training curves and confusion matrices are copied next to the page (docs/results/<artifact>-*.png).
+scripts/make-results.sh runs the commands that produce the artifacts and then this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+# The targets of issue 6 (after int8 conversion, on held-out data training never saw).
+TARGETS = {"fashion_cnn": 91.5, "horses_humans_cnn": 92.0, "cats_dogs_cnn": 80.0, "rps_cnn": 97.0}
+INT8_FORMATS = ("tflite_int8_uint8io", "tflite_int8", "onnx_int8")
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}%"
+
+
+def _verify_reports(artifact: Path) -> list[dict]:
+    files = sorted(artifact.glob("verify-*.json")) or sorted(artifact.glob("verify.json"))
+    return [json.loads(path.read_text()) for path in files]
+
+
+def _int8_accuracy(report: dict) -> tuple[str, float] | None:
+    by_format = {entry["format"]: entry for entry in report["formats"] if entry.get("parity")}
+    for name in INT8_FORMATS:
+        if name in by_format:
+            return name, by_format[name]["parity"]["accuracy"]
+    return None
+
+
+def summary_row(artifact: Path) -> str:
+    metrics = json.loads((artifact / "metrics.json").read_text())
+    reports = _verify_reports(artifact)
+    int8 = _int8_accuracy(reports[0]) if reports else None
+    target = TARGETS.get(metrics["model"]) if metrics.get("augment", True) else None
+    met = "-" if target is None or int8 is None else ("yes" if int8[1] >= target else "**no**")
+    gap = 100 * (metrics["train_accuracy"] - metrics["eval_accuracy"])
+    return (f"| {artifact.name} | {metrics['epochs_run']} | {_pct(100 * metrics['train_accuracy'])} | "
+            f"{_pct(100 * metrics['eval_accuracy'])} | {gap:+.2f} | "
+            f"{_pct(int8[1]) + ' (' + int8[0] + ')' if int8 else '-'} | {_pct(target)} | {met} |")
+
+
+def model_section(artifact: Path, images_dir: Path, page_dir: Path) -> str:
+    metrics = json.loads((artifact / "metrics.json").read_text())
+    lines = [f"## {artifact.name}", "",
+             f"`{metrics['command']}`", "",
+             f"{metrics['params']:,} parameters; {metrics['epochs_run']} epochs in {metrics['train_seconds']:.0f} s; "
+             f"augmentation: {metrics.get('augmentation') or ('on' if metrics.get('augment') else 'off')}; "
+             f"learning rate: {metrics.get('lr_schedule', 'constant')}. Keras on {metrics['eval_count']} held-out "
+             f"images ({metrics['eval_split']}): {_pct(100 * metrics['eval_accuracy'])}."]
+    by_source = metrics.get("eval_accuracy_by_source") or {}
+    if len(by_source) > 1:
+        lines += ["", "| held-out source (Keras) | accuracy |", "|---|---|"]
+        lines += [f"| {Path(source).name} | {_pct(100 * acc)} |" for source, acc in by_source.items()]
+    for report in _verify_reports(artifact):
+        lines += ["", f"Exports on {report['images']} images of `{report['data_source']}` "
+                      f"(Keras {_pct(report['keras_accuracy'])}):", "",
+                  "| format | size | accuracy | agreement with Keras | max abs diff | verify |",
+                  "|---|---|---|---|---|---|"]
+        for entry in report["formats"]:
+            parity = entry.get("parity") or {}
+            lines.append(
+                f"| {entry['format']} | {entry['size_bytes'] / 1e6:.2f} MB | {_pct(parity.get('accuracy'))} | "
+                f"{_pct(100 * parity['agreement']) if 'agreement' in parity else '-'} | "
+                f"{parity.get('max_abs_diff', float('nan')):.3g} | {'pass' if entry['passed'] else 'FAIL'} |")
+    for picture in ("curves", "confusion"):
+        source = artifact / f"{picture}.png"
+        if source.is_file():
+            target = images_dir / f"{artifact.name}-{picture}.png"
+            shutil.copyfile(source, target)
+            lines += ["", f"![{artifact.name} {picture}]({target.relative_to(page_dir)})"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("artifacts", nargs="+", type=Path)
+    parser.add_argument("--out", type=Path, default=Path("docs/results.md"))
+    args = parser.parse_args()
+    images_dir = args.out.parent / "results"
+    images_dir.mkdir(parents=True, exist_ok=True)
+    artifacts = [a for a in args.artifacts if (a / "metrics.json").is_file()]
+    page = ["# Results", "",
+            "Written by `scripts/results_page.py` from the files the commands below wrote; re-run "
+            "`scripts/make-results.sh` to reproduce. Targets are issue 6's, after int8 conversion, on held-out data.",
+            "", "| artifact | epochs | train | held-out (Keras) | train - held-out (points) | int8 | target | met |",
+            "|---|---|---|---|---|---|---|---|"]
+    page += [summary_row(a) for a in artifacts]
+    page += ["", *[model_section(a, images_dir, args.out.parent) + "\n" for a in artifacts]]
+    staging = args.out.with_name(args.out.name + ".partial")
+    staging.write_text("\n".join(page))
+    staging.replace(args.out)
+    print(f"wrote {args.out} ({len(artifacts)} models)")
+
+
+if __name__ == "__main__":
+    main()

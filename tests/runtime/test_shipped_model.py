@@ -1,0 +1,43 @@
+"""The rock-paper-scissors model shipped inside edgecnn: packaged, described, and right on real held-out images.
+
+`edgecnn run` with no --model uses it; these tests run that command on real validation images of two sources that
+training never saw (runtime/models/rps_int8.json says how it was trained, scripts/ship-rps-model.sh makes it).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from runtime_fixtures import edgecnn_run
+
+from edgecnn.runtime.cli import SHIPPED_MODEL
+from edgecnn.runtime.model_file import read_contract
+
+LABELS = ("paper", "rock", "scissors")
+PER_CLASS = 15
+
+
+def test_shipped_model_is_the_uint8_int8_rps_model_with_its_record():
+    contract = read_contract(SHIPPED_MODEL)
+    assert contract.labels == LABELS and tuple(contract.input_size) == (150, 150)
+    assert SHIPPED_MODEL.stat().st_size < 8_000_000
+    record = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
+    assert record["format"] == "tflite_int8_uint8io"
+    assert any(command.split()[1:3] == ["train", "rps_cnn"] for command in record["commands"])
+    assert all(result["passed"] for result in record["verify"].values())
+
+
+@pytest.mark.parametrize("dataset, split", [("rps-real-pi", "validation"), ("rps-cgi-28px", "test")])
+def test_run_without_model_classifies_real_held_out_images(shared_data, tmp_path, dataset, split):
+    for label in LABELS:
+        for image in sorted((shared_data / dataset / split / label).glob("*.jpg"))[:PER_CLASS]:
+            shutil.copy(image, tmp_path / f"{label}__{image.name}")
+    result = edgecnn_run("--source", tmp_path, "--headless")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == PER_CLASS * len(LABELS)
+    correct = sum(r["label"] == r["source"].rsplit("/", 1)[-1].split("__")[0] for r in records)
+    # The shipped model's record states >= 97% on these splits; 15 per class leaves room for a miss or two.
+    assert correct / len(records) >= 0.9, f"{correct}/{len(records)} right on {dataset}/{split}"
