@@ -49,3 +49,25 @@ def test_report_sections_hold_real_numbers(pipeline_run):
     assert "edgecnn run --model" in report and "edgecnn deploy" in report
     html = (out / "report.html").read_text()
     assert "<table>" in html and 'src="curves.png"' in html and 'src="confusion.png"' in html
+
+
+def test_results_page_is_built_from_the_files_the_commands_wrote(pipeline_run, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out, _ = pipeline_run
+    verify = run_edgecnn("verify", out, "--limit", "10", "--json", out / "verify-heldout.json")
+    assert verify.returncode in (0, 1), verify.stderr
+    page = tmp_path / "docs" / "results.md"
+    script = Path(__file__).resolve().parents[2] / "scripts" / "results_page.py"
+    result = subprocess.run([sys.executable, script, out, "--out", page], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    text = page.read_text()
+    metrics = json.loads((out / "metrics.json").read_text())
+    report = json.loads((out / "verify-heldout.json").read_text())
+    assert f"| fashion_cnn | 1 | {100 * metrics['train_accuracy']:.2f}% | {100 * metrics['eval_accuracy']:.2f}%" in text
+    int8 = next(e for e in report["formats"] if e["format"] == "tflite_int8_uint8io")
+    assert f"{int8['parity']['accuracy']:.2f}% (tflite_int8_uint8io) | 91.50% |" in text
+    assert f"| tflite_int8_uint8io | {int8['size_bytes'] / 1e6:.2f} MB |" in text
+    assert (page.parent / "results" / "fashion_cnn-curves.png").is_file() and "results/fashion_cnn-curves.png" in text
