@@ -36,6 +36,11 @@ def _register_train(subparsers) -> None:
                         help="learning rate over the run (default: the model's own)")
     parser.add_argument("--early-stopping", type=int, metavar="PATIENCE",
                         help="stop after PATIENCE epochs without validation-loss improvement")
+    parser.add_argument("--init-from", type=Path, metavar="ARTIFACT",
+                        help="start from the weights of an earlier 'edgecnn train' folder of the same model "
+                             "(continue a run, or fine-tune on new images)")
+    parser.add_argument("--learning-rate", type=float, metavar="LR",
+                        help="starting learning rate (default: the chapter's optimizer default)")
     parser.add_argument("--weights", default=None,
                         help="inception_transfer only: 'imagenet' (download), a path to the no-top .h5, or "
                              "'random'")
@@ -49,6 +54,8 @@ def _run_train(args) -> int:
     for name, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size), ("--limit", args.limit)):
         if value is not None and value < 1:
             raise DataError(f"{name} must be at least 1, got {value}")
+    if args.learning_rate is not None and not args.learning_rate > 0:
+        raise DataError(f"--learning-rate must be positive, got {args.learning_rate}")
     build_options = {}
     if args.weights is not None:
         if args.model != "inception_transfer":
@@ -57,7 +64,8 @@ def _run_train(args) -> int:
     options = TrainOptions(
         model=args.model, out=args.out or Path("artifacts") / args.model, data=tuple(args.data),
         epochs=args.epochs, batch_size=args.batch_size, augment=args.augment, seed=args.seed, limit=args.limit,
-        lr_schedule=args.lr_schedule, early_stopping=args.early_stopping, build_options=build_options)
+        lr_schedule=args.lr_schedule, early_stopping=args.early_stopping, init_from=args.init_from,
+        learning_rate=args.learning_rate, build_options=build_options)
     out = train(options)
     metrics = json.loads((out / "metrics.json").read_text())
     print(f"edgecnn train: {args.model}: {metrics['eval_split']} accuracy {metrics['eval_accuracy']:.4f}, "

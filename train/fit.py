@@ -10,13 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
+from edgecnn.errors import EdgecnnError
 from edgecnn.runtime.atomic import atomic_directory
-from edgecnn.runtime.contract import ModelContract, write_sidecar
+from edgecnn.runtime.contract import ModelContract, read_sidecar, write_sidecar
 from edgecnn.train import artifact as layout
 from edgecnn.train.augment import AugmentOptions
 from edgecnn.train.data import TrainingData, load_training_data
 from edgecnn.train.datasets import find_roots, get_dataset
-from edgecnn.train.errors import DataError
+from edgecnn.train.errors import DataError, WeightsError
 from edgecnn.train.pipeline import CosineDecay, make_dataset, pick_strategy, prepare_labels
 from edgecnn.train.plots import confusion_matrix, plot_confusion, plot_curves
 from edgecnn.train.registry import get_spec
@@ -47,6 +48,12 @@ class TrainOptions:
     """``"constant"`` or ``"cosine"`` (decay to 0 over the run); None: the model's default."""
     early_stopping: int | None = None
     """Stop when validation loss has not improved for this many epochs (restores the best weights)."""
+    init_from: Path | None = None
+    """An artifact folder (or its ``model.keras``) of the same model whose weights training starts from: continue a
+    run, or fine-tune on new images (your own hands in front of your own webcam)."""
+    learning_rate: float | None = None
+    """The optimizer's starting learning rate; None: the chapter's (e.g. lower it when continuing from
+    ``init_from``)."""
     build_options: dict = field(default_factory=dict)
     """Extra keyword arguments for the model's ``build`` (e.g. ``weights`` for inception_transfer)."""
     verbose: int = 2
@@ -65,6 +72,8 @@ def train(options: TrainOptions) -> Path:
     metrics.update(model=spec.name, params=int(model.count_params()), epochs_run=len(history.get("loss", [])),
                    train_seconds=round(train_seconds, 1), seed=options.seed, command=" ".join(sys.argv),
                    augment=_augment(spec, options),
+                   init_from=None if options.init_from is None else str(options.init_from),
+                   learning_rate=options.learning_rate,
                    augmentation=spec.augmentation if _augment(spec, options) else None,
                    lr_schedule=options.lr_schedule or spec.lr_schedule,
                    skipped_images=[p for p, _ in _skipped(data)][:20])
@@ -110,6 +119,10 @@ def _fit(spec: ModelSpec, data: TrainingData, options: TrainOptions):
     strategy = pick_strategy()
     with strategy.scope():
         model = spec.build(**options.build_options)
+        if options.init_from is not None:
+            _load_weights(model, spec, Path(options.init_from))
+    if options.learning_rate is not None:
+        model.optimizer.learning_rate.assign(options.learning_rate)
     augment = AugmentOptions.preset(spec.augmentation) if _augment(spec, options) else None
     y_train = prepare_labels(data.train.labels, model, spec)
     train_ds = make_dataset(data.train.images, y_train, batch_size, shuffle=True, augment=augment,
@@ -129,6 +142,24 @@ def _fit(spec: ModelSpec, data: TrainingData, options: TrainOptions):
                        callbacks=callbacks, verbose=options.verbose, shuffle=False)  # tf.data shuffles
     history = {key: [float(v) for v in values] for key, values in result.history.items()}
     return model, history
+
+
+def _load_weights(model, spec: ModelSpec, source: Path) -> None:
+    """Starts ``model`` from the weights of an earlier ``edgecnn train`` artifact of the same model."""
+    model_file = source / layout.MODEL_FILE if source.is_dir() else source
+    if not model_file.is_file():
+        raise WeightsError(f"--init-from {source}: no {layout.MODEL_FILE} there (expected an 'edgecnn train' folder)")
+    try:
+        trained_as = read_sidecar(model_file).model_name
+    except EdgecnnError:
+        trained_as = None
+    if trained_as is not None and trained_as != spec.name:
+        raise WeightsError(f"--init-from {model_file}: it is a {trained_as}, not a {spec.name}")
+    try:
+        model.load_weights(model_file)
+    except (ValueError, OSError) as err:
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise WeightsError(f"--init-from {model_file}: its weights do not fit {spec.name} ({first_line})") from None
 
 
 def _evaluate(model, spec: ModelSpec, data: TrainingData) -> dict:

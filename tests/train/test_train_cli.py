@@ -95,6 +95,8 @@ def test_failed_run_leaves_the_previous_artifact_intact(trained, tmp_path, edgec
     (["train", "inception_transfer", "--weights", "/nonexistent/w.h5", "--limit", "1"], "weights file"),
     (["train", "fashion_cnn", "--epochs", "0"], "--epochs must be at least 1"),
     (["train", "rps_cnn", "--weights", "random"], "--weights applies to inception_transfer only"),
+    (["train", "rps_cnn", "--learning-rate", "0"], "--learning-rate must be positive"),
+    (["train", "fashion_cnn", "--limit", "1", "--init-from", "/nonexistent/run"], "/nonexistent/run: no model.keras"),
 ])
 def test_bad_arguments_are_one_line_errors(edgecnn_cli, args, expected):
     result = edgecnn_cli(*args)
@@ -110,3 +112,32 @@ def test_help_lists_every_registered_model(edgecnn_cli):
     assert result.returncode == 0
     for name in model_names():
         assert name in result.stdout
+
+
+def test_init_from_continues_from_the_earlier_weights(trained, cats_dogs_data, tmp_path, edgecnn_cli, shared_data):
+    """With a vanishing learning rate, one more epoch from --init-from leaves the earlier model's predictions."""
+    import keras
+    import numpy as np
+
+    from edgecnn.runtime.images import load_for_model
+
+    out, _ = trained
+    continued = tmp_path / "continued"
+    result = edgecnn_cli("train", "cats_dogs_cnn", "--data", cats_dogs_data, "--epochs", "1", "--batch-size", "8",
+                         "--init-from", out, "--learning-rate", "1e-12", "--out", continued)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((continued / "metrics.json").read_text())
+    assert metrics["init_from"] == str(out) and metrics["learning_rate"] == 1e-12
+    images = np.stack([load_for_model(p, (64, 64)) for p in
+                       sorted((shared_data / "cats-vs-dogs" / "validation" / "dogs").glob("*.jpg"))[:6]])
+    before = keras.models.load_model(out / "model.keras").predict(images.astype("float32"), verbose=0)
+    after = keras.models.load_model(continued / "model.keras").predict(images.astype("float32"), verbose=0)
+    np.testing.assert_allclose(after, before, atol=1e-4)
+
+
+def test_init_from_another_model_is_a_one_line_error(trained, edgecnn_cli):
+    out, _ = trained
+    result = edgecnn_cli("train", "fashion_cnn", "--limit", "1", "--epochs", "1", "--init-from", out)
+    lines = error_lines(result.stderr)
+    assert result.returncode == 2 and len(lines) == 1
+    assert f"{out / 'model.keras'}: it is a cats_dogs_cnn, not a fashion_cnn" in lines[0]
