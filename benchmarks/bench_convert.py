@@ -28,23 +28,9 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 def build_untrained_artifact(name: str, out: Path) -> Path:
     """An artifact folder with the registered model ``name`` (random weights) and its contract."""
-    from edgecnn.runtime.contract import ModelContract, write_sidecar
-    from edgecnn.train.datasets import find_roots, get_dataset
-    from edgecnn.train.registry import get_spec
+    from edgecnn.train.artifact import write_untrained_artifact
 
-    spec = get_spec(name)
-    model = spec.build(weights="random") if name == "inception_transfer" else spec.build()
-    out.mkdir(parents=True, exist_ok=True)
-    model.save(out / "model.keras")
-    dataset = get_dataset(spec.dataset)
-    root = find_roots(dataset)[0]
-    contract = ModelContract(model_name=name, labels=dataset.labels, input_size=spec.input_shape[:2],
-                             channel_order=spec.channel_order, output_activation=spec.output_activation,
-                             dataset=spec.dataset, extra={"data": {"kind": dataset.kind, "root": str(root),
-                                                                   "train_split": dataset.train_split,
-                                                                   "eval_split": dataset.eval_split}})
-    write_sidecar(out / "model.keras", contract)
-    return out
+    return write_untrained_artifact(name, out)[0]
 
 
 def run_convert(artifact: Path, formats: list[str], in_process: bool, calib_count: int) -> list[dict]:

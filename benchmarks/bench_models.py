@@ -44,23 +44,9 @@ FORMATS = (FLOAT32, INT8, INT8_FLOAT_IO)
 
 def build_untrained_artifact(name: str, out: Path):
     """``(artifact folder, Keras model, contract)`` of the registered model ``name`` with random weights."""
-    from edgecnn.runtime.contract import ModelContract, write_sidecar
-    from edgecnn.train.datasets import find_roots, get_dataset
-    from edgecnn.train.registry import build_model, get_spec
+    from edgecnn.train.artifact import write_untrained_artifact
 
-    spec = get_spec(name)
-    model = build_model(name, weights="random") if name == "inception_transfer" else build_model(name)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save(out / "model.keras")
-    dataset = get_dataset(spec.dataset)
-    root = find_roots(dataset)[0]
-    contract = ModelContract(model_name=name, labels=dataset.labels, input_size=spec.input_shape[:2],
-                             channel_order=spec.channel_order, output_activation=spec.output_activation,
-                             dataset=spec.dataset, extra={"data": {"kind": dataset.kind, "root": str(root),
-                                                                   "train_split": dataset.train_split,
-                                                                   "eval_split": dataset.eval_split}})
-    write_sidecar(out / "model.keras", contract)
-    return out, model, contract
+    return write_untrained_artifact(name, out)
 
 
 def real_images(contract, count: int) -> tuple[np.ndarray, str]:

@@ -65,3 +65,28 @@ class Artifact:
                             f"(train one with 'edgecnn train MODEL --out {root}')")
         artifact.contract  # noqa: B018 - validates the sidecar now, with a clear error
         return artifact
+
+
+def write_untrained_artifact(name: str, out: Path):
+    """``(folder, Keras model, contract)``: the registered model ``name`` with random weights, saved as ``edgecnn
+    train`` would save it, its contract naming the model's real dataset so int8 calibration finds real images.
+
+    For benchmarks, whose timings do not depend on the weights; inception_transfer gets ``weights="random"``.
+    """
+    from edgecnn.runtime.contract import write_sidecar
+    from edgecnn.train.datasets import find_roots, get_dataset
+    from edgecnn.train.registry import build_model, get_spec
+
+    spec = get_spec(name)
+    model = build_model(name, weights="random") if name == "inception_transfer" else build_model(name)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(out / MODEL_FILE)
+    dataset = get_dataset(spec.dataset)
+    contract = ModelContract(
+        model_name=name, labels=dataset.labels, input_size=spec.input_shape[:2], channel_order=spec.channel_order,
+        output_activation=spec.output_activation, dataset=spec.dataset,
+        extra={"data": {"kind": dataset.kind, "root": str(find_roots(dataset)[0]), "train_split": dataset.train_split,
+                        "eval_split": dataset.eval_split}})
+    write_sidecar(out / MODEL_FILE, contract)
+    return out, model, contract

@@ -120,7 +120,9 @@ def find_roots(spec: DatasetSpec) -> list[Path]:
         return [path for path in found if path.parent == Path(data_env)]
     if found:
         return found[:1]
-    hint = f"'edgecnn data download {spec.name}' (needs internet)" if spec.downloads else "download it by hand"
+    hint = (f"run 'edgecnn data download {spec.name}' (needs internet)" if spec.downloads
+            else f"put its <split>/<class>/ folders in {candidates[-1]}")
     apt = " or 'apt-get install dataset-fashion-mnist'" if spec.system_dir else ""
     raise DataError(f"no local copy of dataset {spec.name!r} (looked in {', '.join(map(str, candidates))}); "
-                    f"run {hint}{apt}, or pass --data PATH")
+                    f"{hint}{apt}, or pass --data PATH (or set EDGECNN_DATA to a folder holding "
+                    f"{' or '.join(spec.local_dirs)})")
