@@ -5,7 +5,7 @@
 #   scripts/make-results.sh                                   # every model: hours on 2 CPU cores, minutes on a GPU
 #   scripts/make-results.sh fashion_dnn fashion_dnn_dropout   # some of them; the page lists every artifact present
 #
-# rps_cnn is trained by scripts/ship-rps-model.sh (it also ships the model); this script only reads its artifact.
+# rps_cnn runs scripts/ship-rps-model.sh, which also copies its int8 export into the package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EDGECNN=${EDGECNN:-.venv/bin/edgecnn}
@@ -36,7 +36,8 @@ run_model() {
     inception_transfer)  # no ImageNet download here: random weights, reported as such
       "$EDGECNN" train inception_transfer --data "$DATA/horses-or-humans" --weights "${INCEPTION_WEIGHTS:-random}" \
         --out "$RUNS/inception_transfer" ;;
-    rps_cnn) return 0 ;;
+    rps_cnn)  # trained, converted, verified and shipped into the package by its own script
+      OUT="$RUNS/rps_cnn" scripts/ship-rps-model.sh; return 0 ;;
     *) echo "make-results.sh: unknown model $1" >&2; exit 2 ;;
   esac
   convert_and_verify "$1"
