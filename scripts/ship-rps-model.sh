@@ -18,12 +18,12 @@ PYTHON=${PYTHON:-.venv/bin/python}
 DATA=${DATA:-../shared/data}
 OUT=${OUT:-artifacts/rps_cnn}
 EPOCHS=${EPOCHS:-8}
-MORE_EPOCHS=${MORE_EPOCHS:-0}   # > 0: continue the trained run this many epochs at a lower learning rate
+MORE_EPOCHS=${MORE_EPOCHS:-0}   # > 0: continue the trained run this many epochs (a warm restart of the cosine schedule)
 
 train=("$EDGECNN" train rps_cnn --data "$DATA/rps-real-pi" --data "$DATA/rps-real-kaust"
        --epochs "$EPOCHS" --lr-schedule cosine --out "$OUT")
 train_more=("$EDGECNN" train rps_cnn --data "$DATA/rps-real-pi" --data "$DATA/rps-real-kaust"
-            --epochs "$MORE_EPOCHS" --lr-schedule cosine --learning-rate 0.0003 --init-from "$OUT" --out "$OUT")
+            --epochs "$MORE_EPOCHS" --lr-schedule cosine --learning-rate 0.001 --init-from "$OUT" --out "$OUT")
 convert=("$EDGECNN" convert "$OUT" --formats tflite_float32 tflite_int8_uint8io)
 # Held-out data per source: the contract's own split (rps-real-pi validation) and the CGI set's test split.
 # rps-real-kaust has no split of its own; its hash-held-out fifth is measured by training (metrics.json).
