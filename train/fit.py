@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,7 +157,10 @@ def _load_weights(model, spec: ModelSpec, source: Path) -> None:
     if trained_as is not None and trained_as != spec.name:
         raise WeightsError(f"--init-from {model_file}: it is a {trained_as}, not a {spec.name}")
     try:
-        model.load_weights(model_file)
+        with warnings.catch_warnings():
+            # The optimizer starts fresh on purpose (new data, new schedule); Keras warns that it skips its state.
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model.load_weights(model_file)
     except (ValueError, OSError) as err:
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise WeightsError(f"--init-from {model_file}: its weights do not fit {spec.name} ({first_line})") from None
