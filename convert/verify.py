@@ -138,8 +138,11 @@ def _selected_formats(root: Path, options: VerifyOptions) -> list[ExportFormat]:
 
 def _eval_images(contract: ModelContract, options: VerifyOptions) -> LabelledImages:
     if options.data is not None:
-        # A dataset root with split folders: the split the model was evaluated on, else "test".
-        root, split = Path(options.data), (contract.extra.get("data") or {}).get("eval_split") or "test"
+        # A dataset root with split folders: the split the model was evaluated on, else validation/ or test/
+        # (rps-cgi-28px has test/ where the model's own data had validation/).
+        root = Path(options.data)
+        named = (contract.extra.get("data") or {}).get("eval_split")
+        split = next((name for name in (named, "validation", "test") if name and (root / name).is_dir()), named)
     else:
         root, split = data_location(contract, "eval_split")
     return load_labelled(root, contract, split, options.limit)

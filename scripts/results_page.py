@@ -36,24 +36,37 @@ def _int8_accuracy(report: dict) -> tuple[str, float] | None:
     return None
 
 
+def _own_report(artifact: Path, reports: list[dict]) -> dict | None:
+    """The verify report on the model's own held-out split (the data root its contract names), else the first."""
+    contract = json.loads((artifact / "model.keras.contract.json").read_text())
+    root = Path((contract.get("extra", {}).get("data") or {}).get("root", "")).name
+    own = [r for r in reports if root and f"/{root}/" in f"/{r['data_source']}/"]
+    return (own or reports or [None])[0]
+
+
 def summary_row(artifact: Path) -> str:
     metrics = json.loads((artifact / "metrics.json").read_text())
-    reports = _verify_reports(artifact)
-    int8 = _int8_accuracy(reports[0]) if reports else None
+    report = _own_report(artifact, _verify_reports(artifact))
+    int8 = _int8_accuracy(report) if report else None
     # horses_humans_cnn's target is for the augmented run; the chapter's plain run is there to compare with.
     plain_horses = metrics["model"] == "horses_humans_cnn" and not metrics.get("augment")
     target = None if plain_horses else TARGETS.get(metrics["model"])
     met = "-" if target is None or int8 is None else ("yes" if int8[1] >= target else "**no**")
     gap = 100 * (metrics["train_accuracy"] - metrics["eval_accuracy"])
-    return (f"| {artifact.name} | {metrics['epochs_run']} | {_pct(100 * metrics['train_accuracy'])} | "
+    epochs = f"{metrics['epochs_run']}" + (" more" if metrics.get("init_from") else "")
+    where = f" on {'/'.join(Path(report['data_source']).parts[-2:])}" if report else ""
+    return (f"| {artifact.name} | {epochs} | {_pct(100 * metrics['train_accuracy'])} | "
             f"{_pct(100 * metrics['eval_accuracy'])} | {gap:+.2f} | "
-            f"{_pct(int8[1]) + ' (' + int8[0] + ')' if int8 else '-'} | {_pct(target)} | {met} |")
+            f"{_pct(int8[1]) + ' (' + int8[0] + where + ')' if int8 else '-'} | {_pct(target)} | {met} |")
 
 
 def model_section(artifact: Path, images_dir: Path, page_dir: Path) -> str:
     metrics = json.loads((artifact / "metrics.json").read_text())
+    continued = (f" (continued from the weights of an earlier run in `{metrics['init_from']}`; "
+                 f"`runtime/models/rps_int8.json` lists every command of the shipped RPS model)"
+                 if metrics.get("init_from") else "")
     lines = [f"## {artifact.name}", "",
-             f"`{metrics['command']}`", "",
+             f"`{metrics['command']}`{continued}", "",
              f"{metrics['params']:,} parameters; {metrics['epochs_run']} epochs in {metrics['train_seconds']:.0f} s; "
              f"augmentation: {metrics.get('augmentation') or ('on' if metrics.get('augment') else 'off')}; "
              f"learning rate: {metrics.get('lr_schedule', 'constant')}. Keras on {metrics['eval_count']} held-out "

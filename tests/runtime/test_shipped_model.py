@@ -16,7 +16,6 @@ from edgecnn.runtime.cli import SHIPPED_MODEL
 from edgecnn.runtime.model_file import read_contract
 
 LABELS = ("paper", "rock", "scissors")
-PER_CLASS = 15
 
 
 def test_shipped_model_is_the_uint8_int8_rps_model_with_its_record():
@@ -43,12 +42,18 @@ def _held_out(shared_data, dataset: str, label: str) -> list:
 @pytest.mark.parametrize("dataset", ["rps-real-pi", "rps-real-kaust"])
 def test_run_without_model_classifies_real_held_out_images(shared_data, tmp_path, dataset):
     for label in LABELS:
-        for image in _held_out(shared_data, dataset, label)[:PER_CLASS]:
+        for image in _held_out(shared_data, dataset, label):
             shutil.copy(image, tmp_path / f"{label}__{image.name}")
     result = edgecnn_run("--source", tmp_path, "--headless")
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(records) == PER_CLASS * len(LABELS)
-    correct = sum(r["label"] == r["source"].rsplit("/", 1)[-1].split("__")[0] for r in records)
-    # 15 per class leaves room for a miss or two against the held-out accuracy the record states.
-    assert correct / len(records) >= 0.9, f"{correct}/{len(records)} right on held-out {dataset}"
+    assert len(records) == sum(len(_held_out(shared_data, dataset, label)) for label in LABELS)
+    accuracy = sum(r["label"] == r["source"].rsplit("/", 1)[-1].split("__")[0] for r in records) / len(records)
+    # What training measured on the whole held-out part of this source (Keras, before int8), as the record says.
+    record = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
+    stated = next(acc for source, acc in record["training"]["eval_accuracy_by_source"].items()
+                  if source.rstrip("/").endswith(dataset))
+    # The same images through the int8 file and the runtime: within int8's drift of Keras' figure.
+    assert abs(accuracy - stated) <= 0.03, f"{accuracy:.1%} right on held-out {dataset}; the record says {stated:.1%}"
+    if dataset == "rps-real-pi":  # issue 6's target on the validation split
+        assert accuracy >= 0.97
