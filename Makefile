@@ -3,7 +3,7 @@
 
 demo:  ## install, then run the main job on Fashion-MNIST (train -> convert -> verify -> report)
 	scripts/setup.sh all
-	.venv/bin/edgecnn pipeline fashion_cnn
+	.venv/bin/edgecnn pipeline fashion_cnn --out artifacts/demo/fashion_cnn
 
 test:  ## install, then run the test suite
 	scripts/setup.sh all,dev
