@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -110,8 +111,7 @@ def load_image_split(roots: list[Path], split: str, labels: tuple[str, ...], siz
     """
     rng = random.Random(seed)
     items = [(path, index, root) for root in roots if (root / split).is_dir()
-             for path, index in list_images(root, split, labels, limit, rng,
-                                            None if keep is None else (lambda p, r=root: keep(r, p)))]
+             for path, index in list_images(root, split, labels, limit, rng, keep and partial(keep, root))]
 
     def load(item):
         path, index, root = item
