@@ -140,9 +140,11 @@ def _eval_images(contract: ModelContract, options: VerifyOptions) -> LabelledIma
     if options.data is not None:
         # A dataset root with split folders: the split the model was evaluated on, else validation/ or test/
         # (rps-cgi-28px has test/ where the model's own data had validation/).
+        from edgecnn.train.data import held_out_split_of
+
         root = Path(options.data)
-        named = (contract.extra.get("data") or {}).get("eval_split")
-        split = next((name for name in (named, "validation", "test") if name and (root / name).is_dir()), named)
+        named = (contract.extra.get("data") or {}).get("eval_split") or "validation"
+        split = held_out_split_of(root, named) if root.is_dir() else named
     else:
         root, split = data_location(contract, "eval_split")
     return load_labelled(root, contract, split, options.limit)
