@@ -1,10 +1,13 @@
-"""Writes docs/results.md from trained artifact folders: one table per model, every number read from a file that an
-edgecnn command wrote (metrics.json from ``edgecnn train``, verify-*.json from ``edgecnn verify --json``).
+"""Writes docs/results.md: one table per model, every number read from a file that an edgecnn command wrote
+(metrics.json from ``edgecnn train``, verify-*.json from ``edgecnn verify --json``).
 
     python scripts/results_page.py artifacts/fashion_cnn artifacts/rps_cnn ... --out docs/results.md
+    python scripts/results_page.py --out docs/results.md      # rebuild the page from the records alone
 
-The training curves and confusion matrices are copied next to the page (docs/results/<artifact>-*.png).
-scripts/make-results.sh runs the commands that produce the artifacts and then this script.
+Artifacts are hundreds of MB and live on the machine that trained them, so each artifact given is first copied
+into a small record, docs/results/records/<artifact>.json (those command-written files, verbatim), plus its training
+curves and confusion matrix (docs/results/<artifact>-*.png). The page is then built from every record there, so runs
+made on different machines or days add up to one page. scripts/make-results.sh runs the commands, then this script.
 """
 
 from __future__ import annotations
@@ -23,9 +26,22 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}%"
 
 
-def _verify_reports(artifact: Path) -> list[dict]:
-    # `edgecnn verify --json` reports; the pipeline's own verify.json is a per-file status map, not read here.
-    return [json.loads(path.read_text()) for path in sorted(artifact.glob("verify-*.json"))]
+def read_record(artifact: Path) -> dict:
+    """The files of one artifact that the page needs, as the commands wrote them."""
+    contract = json.loads((artifact / "model.keras.contract.json").read_text())
+    return {
+        "artifact": artifact.name,
+        "metrics": json.loads((artifact / "metrics.json").read_text()),
+        # `edgecnn verify --json` reports; the pipeline's own verify.json is a per-file status map, not read here.
+        "verify": [json.loads(path.read_text()) for path in sorted(artifact.glob("verify-*.json"))],
+        "data_root": (contract.get("extra", {}).get("data") or {}).get("root", ""),
+    }
+
+
+def write_atomically(path: Path, text: str) -> None:
+    staging = path.with_name(path.name + ".partial")
+    staging.write_text(text)
+    staging.replace(path)
 
 
 def _int8_accuracy(report: dict) -> tuple[str, float] | None:
@@ -36,17 +52,17 @@ def _int8_accuracy(report: dict) -> tuple[str, float] | None:
     return None
 
 
-def _own_report(artifact: Path, reports: list[dict]) -> dict | None:
+def _own_report(record: dict) -> dict | None:
     """The verify report on the model's own held-out split (the data root its contract names), else the first."""
-    contract = json.loads((artifact / "model.keras.contract.json").read_text())
-    root = Path((contract.get("extra", {}).get("data") or {}).get("root", "")).name
+    reports = record["verify"]
+    root = Path(record["data_root"]).name
     own = [r for r in reports if root and f"/{root}/" in f"/{r['data_source']}/"]
     return (own or reports or [None])[0]
 
 
-def summary_row(artifact: Path) -> str:
-    metrics = json.loads((artifact / "metrics.json").read_text())
-    report = _own_report(artifact, _verify_reports(artifact))
+def summary_row(record: dict) -> str:
+    metrics = record["metrics"]
+    report = _own_report(record)
     int8 = _int8_accuracy(report) if report else None
     # horses_humans_cnn's target is for the augmented run; the chapter's plain run is there to compare with.
     plain_horses = metrics["model"] == "horses_humans_cnn" and not metrics.get("augment")
@@ -55,17 +71,17 @@ def summary_row(artifact: Path) -> str:
     gap = 100 * (metrics["train_accuracy"] - metrics["eval_accuracy"])
     epochs = f"{metrics['epochs_run']}" + (" more" if metrics.get("init_from") else "")
     where = f" on {'/'.join(Path(report['data_source']).parts[-2:])}" if report else ""
-    return (f"| {artifact.name} | {epochs} | {_pct(100 * metrics['train_accuracy'])} | "
+    return (f"| {record['artifact']} | {epochs} | {_pct(100 * metrics['train_accuracy'])} | "
             f"{_pct(100 * metrics['eval_accuracy'])} | {gap:+.2f} | "
             f"{_pct(int8[1]) + ' (' + int8[0] + where + ')' if int8 else '-'} | {_pct(target)} | {met} |")
 
 
-def model_section(artifact: Path, images_dir: Path, page_dir: Path) -> str:
-    metrics = json.loads((artifact / "metrics.json").read_text())
+def model_section(record: dict, images_dir: Path, page_dir: Path) -> str:
+    metrics, name = record["metrics"], record["artifact"]
     continued = (f" (continued from the weights of an earlier run in `{metrics['init_from']}`; "
                  f"`runtime/models/rps_int8.json` lists every command of the shipped RPS model)"
                  if metrics.get("init_from") else "")
-    lines = [f"## {artifact.name}", "",
+    lines = [f"## {name}", "",
              f"`{metrics['command']}`{continued}", "",
              f"{metrics['params']:,} parameters; {metrics['epochs_run']} epochs in {metrics['train_seconds']:.0f} s; "
              f"augmentation: {metrics.get('augmentation') or ('on' if metrics.get('augment') else 'off')}; "
@@ -75,7 +91,7 @@ def model_section(artifact: Path, images_dir: Path, page_dir: Path) -> str:
     if len(by_source) > 1:
         lines += ["", "| held-out source (Keras) | accuracy |", "|---|---|"]
         lines += [f"| {Path(source).name} | {_pct(100 * acc)} |" for source, acc in by_source.items()]
-    for report in _verify_reports(artifact):
+    for report in record["verify"]:
         lines += ["", f"Exports on {report['images']} images of `{report['data_source']}` "
                       f"(Keras {_pct(report['keras_accuracy'])}):", "",
                   "| format | size | accuracy | agreement with Keras | max abs diff | verify |",
@@ -87,40 +103,60 @@ def model_section(artifact: Path, images_dir: Path, page_dir: Path) -> str:
                 f"{_pct(100 * parity['agreement']) if 'agreement' in parity else '-'} | "
                 f"{parity.get('max_abs_diff', float('nan')):.3g} | {'pass' if entry['passed'] else 'FAIL'} |")
     for picture in ("curves", "confusion"):
+        image = images_dir / f"{name}-{picture}.png"
+        if image.is_file():
+            lines += ["", f"![{name} {picture}]({image.relative_to(page_dir)})"]
+    return "\n".join(lines)
+
+
+def save_record(artifact: Path, images_dir: Path) -> None:
+    """Copies what the page needs from an artifact folder into docs/results (record JSON and pictures)."""
+    records_dir = images_dir / "records"
+    records_dir.mkdir(parents=True, exist_ok=True)
+    write_atomically(records_dir / f"{artifact.name}.json", json.dumps(read_record(artifact), indent=1) + "\n")
+    for picture in ("curves", "confusion"):
         source = artifact / f"{picture}.png"
         if source.is_file():
-            target = images_dir / f"{artifact.name}-{picture}.png"
-            shutil.copyfile(source, target)
-            lines += ["", f"![{artifact.name} {picture}]({target.relative_to(page_dir)})"]
-    return "\n".join(lines)
+            shutil.copyfile(source, images_dir / f"{artifact.name}-{picture}.png")
+
+
+def load_records(images_dir: Path) -> list[dict]:
+    """Every saved record, in the model registry's order, then by artifact name."""
+    from edgecnn.train.registry import model_names
+
+    order = {name: index for index, name in enumerate(model_names())}
+    records = [json.loads(path.read_text()) for path in (images_dir / "records").glob("*.json")]
+    return sorted(records, key=lambda r: (order.get(r["metrics"]["model"], len(order)), r["artifact"]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("artifacts", nargs="+", type=Path)
+    parser.add_argument("artifacts", nargs="*", type=Path,
+                        help="artifact folders to record first (none: rebuild the page from the saved records)")
     parser.add_argument("--out", type=Path, default=Path("docs/results.md"))
     args = parser.parse_args()
     images_dir = args.out.parent / "results"
     images_dir.mkdir(parents=True, exist_ok=True)
-    artifacts = [a for a in args.artifacts if (a / "metrics.json").is_file()]
+    for artifact in args.artifacts:
+        if (artifact / "metrics.json").is_file():
+            save_record(artifact, images_dir)
+    records = load_records(images_dir)
     page = ["# Results", "",
             "Written by `scripts/results_page.py` from the files the commands below wrote; re-run "
             "`scripts/make-results.sh` to reproduce. Targets are issue 6's, after int8 conversion, on held-out data.",
             "", "| artifact | epochs | train | held-out (Keras) | train - held-out (points) | int8 | target | met |",
             "|---|---|---|---|---|---|---|---|"]
-    page += [summary_row(a) for a in artifacts]
+    page += [summary_row(r) for r in records]
     from edgecnn.train.registry import model_names
 
-    trained = {json.loads((a / "metrics.json").read_text())["model"] for a in artifacts}
+    trained = {r["metrics"]["model"] for r in records}
     missing = [name for name in model_names() if name not in trained]
     if missing:
         page += ["", f"Not trained for this page yet: {', '.join(missing)} (`scripts/make-results.sh "
                      f"{' '.join(missing)}`)."]
-    page += ["", *[model_section(a, images_dir, args.out.parent) + "\n" for a in artifacts]]
-    staging = args.out.with_name(args.out.name + ".partial")
-    staging.write_text("\n".join(page))
-    staging.replace(args.out)
-    print(f"wrote {args.out} ({len(artifacts)} models)")
+    page += ["", *[model_section(r, images_dir, args.out.parent) + "\n" for r in records]]
+    write_atomically(args.out, "\n".join(page))
+    print(f"wrote {args.out} ({len(records)} records in {images_dir / 'records'})")
 
 
 if __name__ == "__main__":

@@ -72,3 +72,10 @@ def test_results_page_is_built_from_the_files_the_commands_wrote(pipeline_run, t
             in text.replace("datasets/fashion-mnist", "fashion-mnist"))
     assert f"| tflite_int8_uint8io | {int8['size_bytes'] / 1e6:.2f} MB |" in text
     assert (page.parent / "results" / "fashion_cnn-curves.png").is_file() and "results/fashion_cnn-curves.png" in text
+    # the page rebuilds from the saved record alone, once the artifact folder is gone
+    record = page.parent / "results" / "records" / f"{out.name}.json"
+    assert json.loads(record.read_text())["metrics"] == metrics
+    page.unlink()
+    rebuilt = subprocess.run([sys.executable, script, "--out", page], capture_output=True, text=True)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert page.read_text() == text
