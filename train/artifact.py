@@ -85,7 +85,7 @@ def write_untrained_artifact(name: str, out: Path):
     dataset = get_dataset(spec.dataset)
     contract = ModelContract(
         model_name=name, labels=dataset.labels, input_size=spec.input_shape[:2], channel_order=spec.channel_order,
-        output_activation=spec.output_activation, dataset=spec.dataset,
+        resize=spec.resize, output_activation=spec.output_activation, dataset=spec.dataset,
         extra={"data": {"kind": dataset.kind, "root": str(find_roots(dataset)[0]), "train_split": dataset.train_split,
                         "eval_split": dataset.eval_split}})
     write_sidecar(out / MODEL_FILE, contract)

@@ -104,8 +104,9 @@ def list_images(root: Path, split: str, labels: tuple[str, ...], limit: int | No
 
 def load_image_split(roots: list[Path], split: str, labels: tuple[str, ...], size: tuple[int, int],
                      channel_order: str, limit: int | None = None, seed: int = 0,
-                     keep: Callable[[Path, Path], bool] | None = None) -> Split:
-    """Decodes every image of ``split`` across ``roots`` at model size; unreadable files are skipped and listed.
+                     keep: Callable[[Path, Path], bool] | None = None, resize: str = "bilinear") -> Split:
+    """Decodes every image of ``split`` across ``roots`` at model size (``resize``: the contract's method);
+    unreadable files are skipped and listed.
 
     ``keep(root, path)``, when given, chooses which files of each root take part.
     """
@@ -116,7 +117,7 @@ def load_image_split(roots: list[Path], split: str, labels: tuple[str, ...], siz
     def load(item):
         path, index, root = item
         try:
-            return load_for_model(path, size, channel_order), index, str(root), None
+            return load_for_model(path, size, channel_order, resize), index, str(root), None
         except SourceError as err:
             return None, index, str(root), (str(path), str(err))
 
@@ -132,8 +133,9 @@ def load_image_split(roots: list[Path], split: str, labels: tuple[str, ...], siz
 
 
 def load_training_data(dataset: DatasetSpec, roots: list[Path], input_shape: tuple[int, int, int],
-                       limit: int | None = None, seed: int = 0) -> TrainingData:
-    """Loads the train and held-out splits of ``dataset`` from ``roots`` at the model's input size."""
+                       limit: int | None = None, seed: int = 0, resize: str = "bilinear") -> TrainingData:
+    """Loads the train and held-out splits of ``dataset`` from ``roots`` at the model's input size, resized with the
+    ``resize`` method the model's contract will name (so training sees what the runtime feeds)."""
     size, channels = input_shape[:2], input_shape[2]
     if dataset.kind == "fashion_mnist_idx":
         return _load_fashion(dataset, roots[0], input_shape, limit, seed)
@@ -145,12 +147,12 @@ def load_training_data(dataset: DatasetSpec, roots: list[Path], input_shape: tup
     held_split = {root: held_out_split_of(root, dataset.eval_split) for root in roots}
     no_eval = [root for root in roots if held_split[root] is None]
     train = load_image_split(roots, dataset.train_split, labels, size, channel_order, limit, seed,
-                             keep=lambda root, path: root not in no_eval or not held_out_by_hash(path))
-    parts = [load_image_split([root], split, labels, size, channel_order, limit, seed)
+                             keep=lambda root, path: root not in no_eval or not held_out_by_hash(path), resize=resize)
+    parts = [load_image_split([root], split, labels, size, channel_order, limit, seed, resize=resize)
              for root, split in held_split.items() if split is not None]
     if no_eval:
         parts.append(load_image_split(no_eval, dataset.train_split, labels, size, channel_order, limit, seed,
-                                      keep=lambda root, path: held_out_by_hash(path)))
+                                      keep=lambda root, path: held_out_by_hash(path), resize=resize))
     evaluation = _concat(parts)
     description = {"kind": "image_folder", "root": str(roots[0].resolve()), "roots": [str(r.resolve()) for r in roots],
                    "train_split": dataset.train_split, "eval_split": held_split[roots[0]]}

@@ -80,7 +80,8 @@ def train(options: TrainOptions) -> Path:
                    skipped_images=[p for p, _ in _skipped(data)][:20])
     contract = ModelContract(
         model_name=spec.name, labels=data.labels, input_size=spec.input_shape[:2],
-        channel_order=spec.channel_order, output_activation=spec.output_activation, format="keras",
+        channel_order=spec.channel_order, resize=spec.resize, output_activation=spec.output_activation,
+        format="keras",
         dataset=get_dataset(spec.dataset).name,
         extra={"data": data.description, "light_on_dark": spec.light_on_dark})
     with atomic_directory(options.out) as staging:
@@ -101,7 +102,7 @@ def _load(spec: ModelSpec, options: TrainOptions) -> TrainingData:
     for root in roots:
         if not root.is_dir():
             raise DataError(f"--data {root}: no such folder")
-    data = load_training_data(dataset, roots, spec.input_shape, options.limit, options.seed)
+    data = load_training_data(dataset, roots, spec.input_shape, options.limit, options.seed, spec.resize)
     if len(data.labels) != spec.num_classes:
         raise DataError(f"{spec.name} separates {spec.num_classes} classes but the data under "
                         f"{', '.join(map(str, roots))} has {len(data.labels)}: {list(data.labels)}")

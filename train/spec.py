@@ -36,6 +36,9 @@ class ModelSpec:
     """Which :class:`~edgecnn.train.augment.AugmentOptions` preset augmentation uses (``chapter``, ``real_hands``)."""
     lr_schedule: str = "constant"
     """``"constant"`` (the chapter's) or ``"cosine"``: decay the optimizer's learning rate to 0 over the run."""
+    resize: str = "bilinear"
+    """How images and camera frames are resized to the input (the contract's ``resize``): ``"bilinear"``, or
+    ``"area"`` for a large shrink, where bilinear reads only a few source pixels per output pixel and aliases."""
     light_on_dark: bool = False
     """True when the training images are light objects on black (Fashion-MNIST): ordinary photos need inverting,
     which the runtime does only when asked (``--invert``); recorded in the contract's ``extra``."""

@@ -51,6 +51,20 @@ def test_limit_samples_per_class(shared_data):
     assert np.bincount(split.labels).tolist() == [5, 5]
 
 
+def test_images_are_resized_with_the_method_the_contract_will_name(shared_data):
+    # training must see exactly what the runtime feeds: load_for_model with the same resize method
+    from edgecnn.runtime.images import load_for_model
+
+    root = shared_data / "cats-vs-dogs"
+    splits = {method: load_image_split([root], "validation", ("cats", "dogs"), (64, 64), "RGB", limit=2, seed=3,
+                                       resize=method) for method in ("bilinear", "area")}
+    files = sorted((root / "validation" / "cats").iterdir())
+    for method, split in splits.items():
+        rebuilt = [load_for_model(path, (64, 64), "RGB", method) for path in files]
+        assert any(np.array_equal(split.images[0], image) for image in rebuilt), method
+    assert not np.array_equal(splits["bilinear"].images, splits["area"].images)
+
+
 def test_fashion_mnist_idx_files(fashion_mnist_dir):
     images, labels = load_fashion_split(fashion_mnist_dir, "test")
     assert images.shape == (10000, 28, 28, 1) and labels.shape == (10000,)
