@@ -34,6 +34,12 @@ run_model() {
     horses_humans_cnn_no_augment)  # the chapter's first run, to compare with
       "$EDGECNN" train horses_humans_cnn --data "$DATA/horses-or-humans" --no-augment \
         --out "$RUNS/horses_humans_cnn_no_augment" ;;
+    horses_humans_cnn_by_subject|horses_humans_cnn_no_augment_by_subject)
+      # the shared validation split holds other poses of every training subject; this one holds unseen subjects
+      [[ -d "$RUNS/data/horses-or-humans-by-subject" ]] ||
+        "$PYTHON" scripts/split_by_subject.py "$DATA/horses-or-humans" "$RUNS/data/horses-or-humans-by-subject"
+      local augment=--augment; [[ $1 == *no_augment* ]] && augment=--no-augment
+      "$EDGECNN" train horses_humans_cnn --data "$RUNS/data/horses-or-humans-by-subject" "$augment" --out "$RUNS/$1" ;;
     inception_transfer)  # no ImageNet download here: random weights, reported as such
       "$EDGECNN" train inception_transfer --data "$DATA/horses-or-humans" --weights "${INCEPTION_WEIGHTS:-random}" \
         --out "$RUNS/inception_transfer" ;;
@@ -46,6 +52,7 @@ run_model() {
 
 models=("$@")
 [[ ${#models[@]} -gt 0 ]] || models=(fashion_cnn fashion_dnn fashion_dnn_dropout cats_dogs_cnn horses_humans_cnn
-                                    horses_humans_cnn_no_augment inception_transfer)
+                                    horses_humans_cnn_no_augment horses_humans_cnn_by_subject
+                                    horses_humans_cnn_no_augment_by_subject inception_transfer)
 for model in "${models[@]}"; do run_model "$model"; done
 "$PYTHON" scripts/results_page.py "$RUNS"/*/ --out docs/results.md
