@@ -43,6 +43,9 @@ run_model() {
     inception_transfer)  # no ImageNet download here: random weights, reported as such
       "$EDGECNN" train inception_transfer --data "$DATA/horses-or-humans" --weights "${INCEPTION_WEIGHTS:-random}" \
         --out "$RUNS/inception_transfer" ;;
+    inception_transfer_20_epochs)  # the same, long enough for the unfrozen BatchNorm layers' statistics to settle
+      "$EDGECNN" train inception_transfer --data "$DATA/horses-or-humans" --weights "${INCEPTION_WEIGHTS:-random}" \
+        --epochs 20 --out "$RUNS/inception_transfer_20_epochs" ;;
     rps_cnn)  # trained, converted, verified and shipped into the package by its own script
       OUT="$RUNS/rps_cnn" scripts/ship-rps-model.sh; return 0 ;;
     *) echo "make-results.sh: unknown model $1" >&2; exit 2 ;;
@@ -53,6 +56,7 @@ run_model() {
 models=("$@")
 [[ ${#models[@]} -gt 0 ]] || models=(fashion_cnn fashion_dnn fashion_dnn_dropout cats_dogs_cnn horses_humans_cnn
                                     horses_humans_cnn_no_augment horses_humans_cnn_by_subject
-                                    horses_humans_cnn_no_augment_by_subject inception_transfer)
+                                    horses_humans_cnn_no_augment_by_subject inception_transfer
+                                    inception_transfer_20_epochs)
 for model in "${models[@]}"; do run_model "$model"; done
 "$PYTHON" scripts/results_page.py "$RUNS"/*/ --out docs/results.md
