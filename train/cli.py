@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from edgecnn.cli import DefaultsHelpFormatter
+from edgecnn.train.augment import PRESETS
 from edgecnn.train.datasets import DATASETS
 from edgecnn.train.registry import get_spec, model_names
 
@@ -29,7 +30,10 @@ def _register_train(subparsers) -> None:
     parser.add_argument("--epochs", type=int, help="epochs (default: the model's own)")
     parser.add_argument("--batch-size", type=int, help="batch size (default: the model's own)")
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                        help="the chapter's augmentation on training batches (default: the model's own)")
+                        help="augment training batches (default: the model's own)")
+    parser.add_argument("--augmentation", choices=PRESETS, metavar="PRESET",
+                        help=f"augmentation preset, one of {', '.join(PRESETS)}; implies --augment "
+                             "(default: the model's own)")
     parser.add_argument("--seed", type=int, default=42, help="random seed")
     parser.add_argument("--limit", type=int, help="at most this many images per class and split (quick runs)")
     parser.add_argument("--lr-schedule", choices=("constant", "cosine"),
@@ -56,6 +60,8 @@ def _run_train(args) -> int:
             raise DataError(f"{name} must be at least 1, got {value}")
     if args.learning_rate is not None and not args.learning_rate > 0:
         raise DataError(f"--learning-rate must be positive, got {args.learning_rate}")
+    if args.augmentation is not None and args.augment is False:
+        raise DataError(f"--augmentation {args.augmentation} contradicts --no-augment; give one of them")
     build_options = {}
     if args.weights is not None:
         if args.model != "inception_transfer":
@@ -64,6 +70,7 @@ def _run_train(args) -> int:
     options = TrainOptions(
         model=args.model, out=args.out or Path("artifacts") / args.model, data=tuple(args.data),
         epochs=args.epochs, batch_size=args.batch_size, augment=args.augment, seed=args.seed, limit=args.limit,
+        augmentation=args.augmentation,
         lr_schedule=args.lr_schedule, early_stopping=args.early_stopping, init_from=args.init_from,
         learning_rate=args.learning_rate, build_options=build_options)
     out = train(options)

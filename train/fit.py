@@ -40,7 +40,10 @@ class TrainOptions:
     batch_size: int | None = None
     """Batch size."""
     augment: bool | None = None
-    """Augment training batches with the model's preset (``ModelSpec.augmentation``); None: the model's default."""
+    """Augment training batches; None: the model's default, or yes when ``augmentation`` names a preset."""
+    augmentation: str | None = None
+    """Augmentation preset (:data:`~edgecnn.train.augment.PRESETS`); None: the model's own
+    (``ModelSpec.augmentation``)."""
     seed: int = 42
     """Seed for sampling, shuffling, augmentation and weight initialisation."""
     limit: int | None = None
@@ -75,7 +78,7 @@ def train(options: TrainOptions) -> Path:
                    augment=_augment(spec, options),
                    init_from=None if options.init_from is None else str(options.init_from),
                    learning_rate=options.learning_rate,
-                   augmentation=spec.augmentation if _augment(spec, options) else None,
+                   augmentation=_preset(spec, options) if _augment(spec, options) else None,
                    lr_schedule=options.lr_schedule or spec.lr_schedule,
                    skipped_images=[p for p, _ in _skipped(data)][:20])
     contract = ModelContract(
@@ -110,7 +113,13 @@ def _load(spec: ModelSpec, options: TrainOptions) -> TrainingData:
 
 
 def _augment(spec: ModelSpec, options: TrainOptions) -> bool:
-    return spec.augment if options.augment is None else options.augment
+    if options.augment is None:
+        return spec.augment or options.augmentation is not None
+    return options.augment
+
+
+def _preset(spec: ModelSpec, options: TrainOptions) -> str:
+    return options.augmentation or spec.augmentation
 
 
 def _fit(spec: ModelSpec, data: TrainingData, options: TrainOptions):
@@ -125,7 +134,7 @@ def _fit(spec: ModelSpec, data: TrainingData, options: TrainOptions):
             _load_weights(model, spec, Path(options.init_from))
     if options.learning_rate is not None:
         model.optimizer.learning_rate.assign(options.learning_rate)
-    augment = AugmentOptions.preset(spec.augmentation) if _augment(spec, options) else None
+    augment = AugmentOptions.preset(_preset(spec, options)) if _augment(spec, options) else None
     y_train = prepare_labels(data.train.labels, model, spec)
     train_ds = make_dataset(data.train.images, y_train, batch_size, shuffle=True, augment=augment,
                             seed=options.seed)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from edgecnn.runtime.images import load_for_model
-from edgecnn.train.augment import AugmentOptions, build_augmenter
+from edgecnn.train.augment import PRESETS, AugmentOptions, build_augmenter
 from edgecnn.train.registry import build_model, get_spec, model_names
 
 
@@ -14,7 +14,7 @@ def hands(shared_data):
     return np.stack([load_for_model(f, (150, 150)) for f in files]).astype("float32")
 
 
-@pytest.mark.parametrize("preset", ["chapter", "real_hands"])
+@pytest.mark.parametrize("preset", PRESETS)
 def test_augmented_batches_stay_in_the_pixel_range_and_differ_from_the_input(hands, preset):
     import keras
 
@@ -40,6 +40,13 @@ def test_real_hands_jitters_colour_that_the_chapter_leaves(hands):
     assert brightness_spread(colour_only) > brightness_spread(geometry_only) + 5.0
 
 
+def test_light_is_the_chapter_at_half_strength():
+    chapter, light = AugmentOptions.chapter(), AugmentOptions.light()
+    for field in ("rotation_degrees", "shift", "shear", "zoom"):
+        assert getattr(light, field) == getattr(chapter, field) / 2, field
+    assert light.horizontal_flip and light.fill_mode == chapter.fill_mode
+
+
 def test_unknown_preset_names_the_valid_ones():
     with pytest.raises(ValueError, match="chapter"):
         AugmentOptions.preset("strong")
@@ -47,6 +54,6 @@ def test_unknown_preset_names_the_valid_ones():
 
 @pytest.mark.parametrize("name", model_names())
 def test_models_carry_no_augmentation_layers(name):
-    assert get_spec(name).augmentation in ("chapter", "real_hands")
+    assert get_spec(name).augmentation in PRESETS
     model = build_model(name, **({"weights": "random"} if name == "inception_transfer" else {}))
     assert not [layer.name for layer in model.layers if type(layer).__name__.startswith("Random")]

@@ -97,6 +97,7 @@ def test_failed_run_leaves_the_previous_artifact_intact(trained, tmp_path, edgec
     (["train", "fashion_cnn", "--epochs", "0"], "--epochs must be at least 1"),
     (["train", "rps_cnn", "--weights", "random"], "--weights applies to inception_transfer only"),
     (["train", "rps_cnn", "--learning-rate", "0"], "--learning-rate must be positive"),
+    (["train", "rps_cnn", "--augmentation", "light", "--no-augment"], "--augmentation light contradicts --no-augment"),
     (["train", "fashion_cnn", "--limit", "1", "--init-from", "/nonexistent/run"], "/nonexistent/run: no model.keras"),
 ])
 def test_bad_arguments_are_one_line_errors(edgecnn_cli, args, expected):
@@ -125,10 +126,12 @@ def test_init_from_continues_from_the_earlier_weights(trained, cats_dogs_data, t
     out, _ = trained
     continued = tmp_path / "continued"
     result = edgecnn_cli("train", "cats_dogs_cnn", "--data", cats_dogs_data, "--epochs", "1", "--batch-size", "8",
-                         "--init-from", out, "--learning-rate", "1e-12", "--out", continued)
+                         "--init-from", out, "--learning-rate", "1e-12", "--augmentation", "light",
+                         "--out", continued)
     assert result.returncode == 0, result.stderr
     metrics = json.loads((continued / "metrics.json").read_text())
     assert metrics["init_from"] == str(out) and metrics["learning_rate"] == 1e-12
+    assert metrics["augment"] and metrics["augmentation"] == "light"
     images = np.stack([load_for_model(p, (64, 64)) for p in
                        sorted((shared_data / "cats-vs-dogs" / "validation" / "dogs").glob("*.jpg"))[:6]])
     before = keras.models.load_model(out / "model.keras").predict(images.astype("float32"), verbose=0)
