@@ -33,6 +33,5 @@ SPEC = ModelSpec(
     epochs=25,
     batch_size=32,
     augment=True,
-    resize="area",
     source="The chapter's cats-vs-dogs notebook (64x64 CNN)",
 )
