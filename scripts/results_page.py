@@ -17,6 +17,8 @@ import json
 import shutil
 from pathlib import Path
 
+from edgecnn.runtime.atomic import write_text_atomic
+
 # The targets of issue 6 (after int8 conversion, on held-out data training never saw).
 TARGETS = {"fashion_cnn": 91.5, "horses_humans_cnn": 92.0, "cats_dogs_cnn": 80.0, "rps_cnn": 97.0}
 INT8_FORMATS = ("tflite_int8_uint8io", "tflite_int8", "onnx_int8")
@@ -60,12 +62,6 @@ def read_record(artifact: Path) -> dict:
         "verify": [json.loads(path.read_text()) for path in sorted(artifact.glob("verify-*.json"))],
         "data_root": (contract.get("extra", {}).get("data") or {}).get("root", ""),
     }
-
-
-def write_atomically(path: Path, text: str) -> None:
-    staging = path.with_name(path.name + ".partial")
-    staging.write_text(text)
-    staging.replace(path)
 
 
 def _int8_accuracy(report: dict) -> tuple[str, float] | None:
@@ -141,7 +137,7 @@ def save_record(artifact: Path, images_dir: Path) -> None:
     """Copies what the page needs from an artifact folder into docs/results (record JSON and pictures)."""
     records_dir = images_dir / "records"
     records_dir.mkdir(parents=True, exist_ok=True)
-    write_atomically(records_dir / f"{artifact.name}.json", json.dumps(read_record(artifact), indent=1) + "\n")
+    write_text_atomic(records_dir / f"{artifact.name}.json", json.dumps(read_record(artifact), indent=1) + "\n")
     for picture in ("curves", "confusion"):
         source = artifact / f"{picture}.png"
         if source.is_file():
@@ -183,7 +179,7 @@ def main() -> None:
         page += ["", f"Not trained for this page yet: {', '.join(missing)} (`scripts/make-results.sh "
                      f"{' '.join(missing)}`)."]
     page += ["", *[model_section(r, images_dir, args.out.parent) + "\n" for r in records]]
-    write_atomically(args.out, "\n".join(page))
+    write_text_atomic(args.out, "\n".join(page))
     print(f"wrote {args.out} ({len(records)} records in {images_dir / 'records'})")
 
 

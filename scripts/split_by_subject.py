@@ -16,6 +16,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from edgecnn.runtime.atomic import atomic_directory
+
 HOLDOUT_EVERY = 5
 
 
@@ -31,17 +33,16 @@ def split_by_subject(source: Path, target: Path) -> dict[str, int]:
     """Links every ``source/<split>/<class>/<file>`` into ``target/{train,validation}/<class>/``; returns counts."""
     if target.exists():
         raise FileExistsError(f"{target} exists; remove it first")
-    staging = target.with_name(target.name + ".partial")
     counts = {"train": 0, "validation": 0}
-    for path in sorted(source.glob("*/*/*")):
-        if not path.is_file() or path.parent.parent.name.startswith("."):
-            continue
-        split = "validation" if is_held_out(subject_of(path)) else "train"
-        link = staging / split / path.parent.name / path.name
-        link.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(path.resolve(), link)
-        counts[split] += 1
-    staging.replace(target)
+    with atomic_directory(target) as staging:
+        for path in sorted(source.glob("*/*/*")):
+            if not path.is_file() or path.parent.parent.name.startswith("."):
+                continue
+            split = "validation" if is_held_out(subject_of(path)) else "train"
+            link = staging / split / path.parent.name / path.name
+            link.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(path.resolve(), link)
+            counts[split] += 1
     return counts
 
 
