@@ -166,8 +166,10 @@ def main() -> None:
             save_record(artifact, images_dir)
     records = load_records(images_dir)
     page = ["# Results", "",
-            "Written by `scripts/results_page.py` from the files the commands below wrote; re-run "
-            "`scripts/make-results.sh` to reproduce. Targets are issue 6's, after int8 conversion, on held-out data.",
+            "Written by `scripts/results_page.py` from the files the commands below wrote, kept as records in "
+            "`docs/results/records/` (`python scripts/results_page.py` rebuilds this page from them); "
+            "`scripts/make-results.sh` re-runs the commands. Targets are issue 6's, after int8 conversion, on "
+            "held-out data.",
             "", "| artifact | epochs | train | held-out (Keras) | train - held-out (points) | int8 | target | met |",
             "|---|---|---|---|---|---|---|---|"]
     page += [summary_row(r) for r in records]
