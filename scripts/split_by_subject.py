@@ -6,27 +6,22 @@ Horses-or-Humans renders each CGI horse or human in many poses (``horse01-0.jpg`
 validation split in ../shared/data was cut from the training set by file-name hash, so every one of its 62 subjects
 also appears in train, in other poses: a model that memorises subjects scores near 100% there and the chapter's
 point, that augmentation helps on unseen images, cannot show. Here the subject (the name before the first ``-``)
-decides the split: one subject in five, by SHA-1 of its name, is validation, with every pose of it.
+decides the split, by the rule training uses for sources without a held-out split (one name in five, by SHA-1;
+``edgecnn.train.data.held_out_by_name``): a held-out subject is validation, with every pose of it.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 from pathlib import Path
 
 from edgecnn.runtime.atomic import atomic_directory
-
-HOLDOUT_EVERY = 5
+from edgecnn.train.data import held_out_by_name
 
 
 def subject_of(path: Path) -> str:
     return path.stem.split("-", 1)[0]
-
-
-def is_held_out(subject: str) -> bool:
-    return int(hashlib.sha1(subject.encode()).hexdigest(), 16) % HOLDOUT_EVERY == 0
 
 
 def split_by_subject(source: Path, target: Path) -> dict[str, int]:
@@ -38,7 +33,7 @@ def split_by_subject(source: Path, target: Path) -> dict[str, int]:
         for path in sorted(source.glob("*/*/*")):
             if not path.is_file() or path.parent.parent.name.startswith("."):
                 continue
-            split = "validation" if is_held_out(subject_of(path)) else "train"
+            split = "validation" if held_out_by_name(subject_of(path)) else "train"
             link = staging / split / path.parent.name / path.name
             link.parent.mkdir(parents=True, exist_ok=True)
             os.symlink(path.resolve(), link)

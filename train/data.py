@@ -64,7 +64,12 @@ def held_out_by_hash(path: Path) -> bool:
     The file name's SHA-1 decides, so the choice is the same on every machine and for every run, and adding files to
     the folder never moves an existing image between train and evaluation.
     """
-    return int(hashlib.sha1(path.name.encode()).hexdigest(), 16) % HOLDOUT_EVERY == 0
+    return held_out_by_name(path.name)
+
+
+def held_out_by_name(name: str) -> bool:
+    """The rule behind :func:`held_out_by_hash`, for any stable name (a file name, or a subject shared by files)."""
+    return int(hashlib.sha1(name.encode()).hexdigest(), 16) % HOLDOUT_EVERY == 0
 
 
 def class_folders(split_dir: Path) -> list[str]:
