@@ -74,6 +74,11 @@ class Backend:
     def invoke(self, batch: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def invoke_all(self, tensor: np.ndarray) -> list[np.ndarray]:
+        """One input tensor (batch of one) -> every output tensor, in the model's output order (multi-head models
+        such as the hand detector)."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
 class BackendEntry:
@@ -176,6 +181,11 @@ class TFLiteBackend(Backend):
             results.append(self._interpreter.get_tensor(self._out["index"])[0])
         return np.stack(results)
 
+    def invoke_all(self, tensor: np.ndarray) -> list[np.ndarray]:
+        self._interpreter.set_tensor(self._in["index"], tensor)
+        self._interpreter.invoke()
+        return [self._interpreter.get_tensor(d["index"]) for d in self._interpreter.get_output_details()]
+
 
 def _tflite_spec(details: dict) -> TensorSpec:
     signature = details.get("shape_signature", details["shape"])
@@ -235,6 +245,9 @@ class OnnxBackend(Backend):
         if self.input.shape and self.input.shape[0] == 1 and len(batch) != 1:
             return np.concatenate([self.invoke(item[None]) for item in batch])
         return self._session.run([self.output.name], {self.input.name: batch})[0]
+
+    def invoke_all(self, tensor: np.ndarray) -> list[np.ndarray]:
+        return self._session.run(None, {self.input.name: tensor})
 
 
 def _onnx_spec(node, path: Path) -> TensorSpec:

@@ -60,9 +60,28 @@ class Classifier:
     def labels(self) -> tuple[str, ...]:
         return self.contract.labels
 
+    def predict_features(self, features: np.ndarray) -> np.ndarray:
+        """``(N, 63)`` float32 hand-landmark features -> float32 probabilities (``hand_landmarks`` models)."""
+        expected = self.contract.input_shape
+        if self.contract.input_kind != "hand_landmarks":
+            raise InputShapeError(f"{self.path}: this model reads pixels, not hand-landmark features")
+        if features.ndim != 2 or tuple(features.shape[1:]) != expected:
+            raise InputShapeError(f"{self.path}: expected features of shape (N, {expected[0]}), "
+                                  f"got {tuple(features.shape)}")
+        tensor = features.astype(np.float32)
+        spec = self.backend.input
+        if spec.quantized:
+            info = np.iinfo(spec.dtype)
+            tensor = np.clip(np.round(tensor / np.float32(spec.scale)) + spec.zero_point, info.min, info.max)
+        tensor = tensor.astype(spec.dtype)
+        return output_to_probabilities(self.backend.invoke(tensor), self.contract, self.backend.output)
+
     def predict(self, pixels: np.ndarray) -> np.ndarray:
         """``(N, H, W, C)`` uint8 pixels at the model's size -> float32 probabilities ``(N, len(labels))``."""
         expected = self.contract.input_shape
+        if self.contract.input_kind == "hand_landmarks":
+            raise InputShapeError(f"{self.path}: this model reads hand-landmark features, not pixels "
+                                  f"(run it with --hand auto)")
         if pixels.ndim != 4 or tuple(pixels.shape[1:]) != expected:
             raise InputShapeError(f"{self.path}: expected a batch of shape (N, {', '.join(map(str, expected))}) "
                                   f"uint8 pixels, got {tuple(pixels.shape)}")
@@ -74,6 +93,9 @@ class Classifier:
     def classify(self, frame_rgb: np.ndarray) -> Prediction:
         """One full-size ``(H, W, 3)`` RGB frame -> :class:`Prediction`."""
         start = time.perf_counter()
+        if self.contract.input_kind == "hand_landmarks":
+            raise InputShapeError(f"{self.path}: this model reads hand landmarks, not a frame; "
+                                  f"classify through edgecnn.runtime.gesture.HandGestures (--hand auto)")
         if frame_rgb.ndim != 3 or frame_rgb.shape[2] != 3:
             raise InputShapeError(f"{self.path}: expected an (H, W, 3) RGB frame, got {tuple(frame_rgb.shape)}")
         pixels = frame_to_pixels(frame_rgb, self.contract, self.invert)
@@ -87,7 +109,7 @@ def _check_model_matches(backend: Backend, contract: ModelContract) -> None:
     """The contract (or the flags) must describe the tensor the model really takes and gives."""
     shape = backend.input.shape
     expected = contract.input_shape
-    if len(shape) != 4 or any(d is not None and d != e for d, e in zip(shape[1:], expected)):
+    if len(shape) != len(expected) + 1 or any(d is not None and d != e for d, e in zip(shape[1:], expected)):
         raise InputShapeError(f"{backend.path}: the model takes input {_shape_text(shape)} but its contract/flags "
                               f"say (N, {', '.join(map(str, expected))}); fix --input-size/--channels")
     units = backend.output.shape[-1] if backend.output.shape else None

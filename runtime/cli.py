@@ -61,6 +61,11 @@ def register(subparsers) -> None:
     parser.add_argument("--fps", type=float, default=0.0, metavar="N",
                         help="pace video/image sources at this frame rate (0: as fast as possible)")
     parser.add_argument("--loop", action="store_true", help="start video/image sources over at their end")
+    parser.add_argument("--hand", choices=("auto", "roi", "off"), default=None,
+                        help="what the model is shown: auto = find the hand (MediaPipe palm + landmark models) and "
+                             "classify its crop, 'no hand' when there is none; roi = a fixed box in the middle of "
+                             "the picture; off = the whole frame. Default: auto when the model's contract asks for "
+                             "a hand crop, else off")
     parser.add_argument("--invert", action="store_true",
                         help="invert pixels (light-on-dark models such as Fashion-MNIST on ordinary photos)")
     contract = parser.add_argument_group("models without a contract (all three are needed; they override an "
@@ -94,13 +99,29 @@ def handle_run(args: argparse.Namespace) -> int:
     if contract.extra.get("light_on_dark") and not args.invert:
         print(f"edgecnn run: note: {model_path.name} learned light objects on black (like Fashion-MNIST); "
               f"pass --invert for ordinary dark-on-light photos", file=notes, flush=True)
-    summary = run_live(classifier, source, options)
+    gestures = _hand_gestures(args, classifier, notes)
+    summary = run_live(classifier, source, options, gestures=gestures)
     if summary.frames:
         latency = sorted(summary.latency_ms)[len(summary.latency_ms) // 2]
         behind = (f", at most {max(summary.frames_behind)} frame(s) behind the camera"
                   if summary.frames_behind else "")
         print(f"edgecnn run: {summary.frames} frames, median {latency:.2f} ms per frame{behind}", file=notes)
     return 0
+
+
+def _hand_gestures(args: argparse.Namespace, classifier, notes):
+    from edgecnn.runtime.gesture import HandGestures, default_hand_mode
+
+    mode = args.hand or default_hand_mode(classifier)
+    gestures = HandGestures(classifier, mode)
+    if gestures.uses_default_crop:
+        print(f"edgecnn run: note: {classifier.path.name}'s contract has no hand crop; --hand {mode} crops with "
+              f"the defaults (margin {gestures.crop.margin}, square), then the model's own resize", file=notes,
+              flush=True)
+    elif mode != "off":
+        print(f"edgecnn run: --hand {mode}: the model sees only the hand; frames without one say 'no hand'",
+              file=notes, flush=True)
+    return gestures
 
 
 def resolve_model_path(model: Path | None, shipped: Path = SHIPPED_MODEL) -> Path:

@@ -26,6 +26,8 @@ SIDECAR_SUFFIX = ".contract.json"
 CHANNEL_ORDERS = ("RGB", "GRAY")
 RESIZE_METHODS = ("bilinear", "nearest", "area")
 ACTIVATIONS = ("softmax", "sigmoid")
+INPUT_KINDS = ("image", "hand_landmarks")
+HAND_DETECTORS = ("mediapipe_hands_lite",)
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,24 @@ class TensorQuantization:
     """Real value of one integer step."""
     zero_point: int
     """Integer that represents real 0."""
+
+
+@dataclass(frozen=True)
+class HandCrop:
+    """Where the model's picture comes from when a frame may show a hand anywhere (``edgecnn run --hand auto``).
+
+    Training, calibration, verify and the runtime all crop through :mod:`edgecnn.runtime.hands` with these values,
+    so the model sees the same kind of crop everywhere. A contract without one means the whole frame (``off``).
+    """
+
+    detector: str = "mediapipe_hands_lite"
+    """Which hand finder: MediaPipe's palm detector + hand landmark model, lite versions (shipped)."""
+    margin: float = 0.25
+    """Each side of the landmarks' box grows by this fraction of its larger side."""
+    square: bool = True
+    """Make the box square (on its larger side) before the margin, as the training crops were."""
+    min_presence: float = 0.5
+    """The landmark model's hand-presence score a region needs to count as a hand; below it: "no hand"."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +88,12 @@ class ModelContract:
     """SHA-256 of the ``.keras`` file this export was made from (None for the ``.keras`` itself)."""
     dataset: str | None = None
     """Name or path of the data the model was trained on."""
+    input_kind: str = "image"
+    """``"image"``: pixels of ``input_size``. ``"hand_landmarks"``: the 63 features
+    :func:`edgecnn.runtime.hands.landmark_features` makes of the hand landmark model's 21 points (``input_size``
+    is then ``(21, 3)``)."""
+    hand_crop: HandCrop | None = None
+    """How to find and crop the hand before the model (None: the whole frame); required for ``hand_landmarks``."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Free-form details (e.g. the export options); never needed to run the model."""
     schema_version: int = SCHEMA_VERSION
@@ -83,8 +109,10 @@ class ModelContract:
         return 1 if self.channel_order == "GRAY" else 3
 
     @property
-    def input_shape(self) -> tuple[int, int, int]:
-        """``(height, width, channels)`` of one input image."""
+    def input_shape(self) -> tuple[int, ...]:
+        """``(height, width, channels)`` of one input image; ``(63,)`` for a hand-landmark model."""
+        if self.input_kind == "hand_landmarks":
+            return (self.input_size[0] * self.input_size[1],)
         return (self.input_size[0], self.input_size[1], self.channels)
 
     def with_format(self, format: str, **changes: Any) -> ModelContract:
@@ -118,6 +146,8 @@ class ModelContract:
             for key in ("input_quantization", "output_quantization"):
                 if values.get(key) is not None:
                     values[key] = TensorQuantization(**values[key])
+            if values.get("hand_crop") is not None:
+                values["hand_crop"] = HandCrop(**values["hand_crop"])
             return cls(**values)
         except ContractError as err:
             raise ContractError(f"{origin}: {err}") from None
@@ -149,6 +179,20 @@ def _problems(contract: ModelContract) -> list[str]:
         problems.append(f"output_activation must be one of {ACTIVATIONS}, got {contract.output_activation!r}")
     if contract.output_activation == "sigmoid" and len(contract.labels) != 2:
         problems.append(f"a sigmoid output needs exactly 2 labels, got {len(contract.labels)}")
+    if contract.input_kind not in INPUT_KINDS:
+        problems.append(f"input_kind must be one of {INPUT_KINDS}, got {contract.input_kind!r}")
+    elif contract.input_kind == "hand_landmarks" and (contract.hand_crop is None or contract.input_size != (21, 3)):
+        problems.append("a hand_landmarks model needs a hand_crop and input_size (21, 3)")
+    crop = contract.hand_crop
+    if crop is not None:
+        if crop.detector not in HAND_DETECTORS:
+            problems.append(f"hand_crop.detector must be one of {HAND_DETECTORS}, got {crop.detector!r}")
+        if not (isinstance(crop.margin, (int, float)) and 0.0 <= crop.margin <= 2.0):
+            problems.append(f"hand_crop.margin must be a number in [0, 2], got {crop.margin!r}")
+        if not (isinstance(crop.min_presence, (int, float)) and 0.0 <= crop.min_presence <= 1.0):
+            problems.append(f"hand_crop.min_presence must be a number in [0, 1], got {crop.min_presence!r}")
+        if not isinstance(crop.square, bool):
+            problems.append(f"hand_crop.square must be true or false, got {crop.square!r}")
     low, high = contract.value_range
     if not low < high:
         problems.append(f"value_range must be (low, high) with low < high, got {contract.value_range!r}")

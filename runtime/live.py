@@ -20,7 +20,8 @@ import numpy as np
 
 from edgecnn.runtime.classifier import Classifier
 from edgecnn.runtime.errors import OptionError
-from edgecnn.runtime.overlay import FpsMeter, describe, draw
+from edgecnn.runtime.gesture import GestureResult, HandGestures
+from edgecnn.runtime.overlay import FpsMeter, describe, describe_no_hand, draw
 from edgecnn.runtime.smoothing import ProbabilitySmoother
 from edgecnn.runtime.sources import Frame, Source
 
@@ -82,30 +83,55 @@ def prediction_record(frame: Frame, labels: tuple[str, ...], probabilities: np.n
             "latency_ms": latency_ms}
 
 
+def no_hand_record(frame: Frame, result: GestureResult) -> dict:
+    """The JSON line of a frame where the model was given nothing to classify: never a class."""
+    return {"timestamp": frame.timestamp, "source": frame.source, "label": None, "index": None,
+            "confidence": None, "probabilities": None, "reason": result.reason, "latency_ms": result.latency_ms}
+
+
+def _hand_fields(result: GestureResult) -> dict:
+    fields: dict = {"box": None if result.box is None else list(result.box)}
+    if result.hand is not None:
+        fields["hand"] = {"presence": round(result.hand.presence, 4), "found_by": result.hand.found_by}
+    return fields
+
+
 def run_live(classifier: Classifier, source: Source, options: LiveOptions,
-             stdout: IO[str] | None = None, extra_sinks: tuple = ()) -> RunSummary:
+             stdout: IO[str] | None = None, extra_sinks: tuple = (), gestures: HandGestures | None = None
+             ) -> RunSummary:
     """Runs the loop until the source ends, ``max_frames`` is reached, or q/Esc in the window.
 
-    ``extra_sinks`` are added to the ones the options ask for (same interface: ``needs_image``,
-    ``write(frame, annotated_bgr, record)``, ``close(keep)``), e.g. a benchmark's timer.
+    ``gestures`` decides what the model is shown (``--hand``); None: the whole frame. ``extra_sinks`` are added
+    to the ones the options ask for (same interface: ``needs_image``, ``write(frame, annotated_bgr, record)``,
+    ``close(keep)``), e.g. a benchmark's timer.
     """
+    gestures = gestures or HandGestures(classifier, "off")
     sinks = _open_sinks(options, stdout, source) + list(extra_sinks)
     smoother = ProbabilitySmoother(options.smooth)
     fps_meter, summary = FpsMeter(), RunSummary()
     pace = _Pacer(0.0 if source.live else options.fps)
-    finished = False
+    finished, last_source = False, None
     try:
         for frame in source:
             pace.wait()
-            prediction = classifier.classify(frame.image)
+            if not frame.source.isdigit() and frame.source != last_source:
+                gestures.reset()  # another file of a folder: nothing to track from the last one
+            last_source = frame.source
+            result = gestures.classify(frame.image)
             if source.live:
                 summary.frames_behind.append(source.captured - frame.captured)
-            probabilities = smoother.update(prediction.probabilities)
-            record = prediction_record(frame, classifier.labels, probabilities, prediction.latency_ms)
-            text = describe(classifier.labels, probabilities, options.threshold, fps_meter.tick())
-            annotated = draw(frame.image, text) if _needs_image(sinks) else None
+            if result.prediction is None:
+                record = no_hand_record(frame, result)
+                text = describe_no_hand(result.reason or "no hand", fps_meter.tick())
+            else:
+                probabilities = smoother.update(result.prediction.probabilities)
+                record = prediction_record(frame, classifier.labels, probabilities, result.latency_ms)
+                text = describe(classifier.labels, probabilities, options.threshold, fps_meter.tick())
+            if gestures.mode != "off":
+                record.update(_hand_fields(result))
+            annotated = draw(frame.image, text, result.box) if _needs_image(sinks) else None
             summary.frames += 1
-            summary.latency_ms.append(prediction.latency_ms)
+            summary.latency_ms.append(result.latency_ms)
             if any(sink.write(frame, annotated, record) is False for sink in sinks):
                 break
             if options.max_frames is not None and summary.frames >= options.max_frames:

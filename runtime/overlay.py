@@ -12,6 +12,7 @@ import numpy as np
 MIN_WIDTH = 320  # small images (28x28 CGI hands) are scaled up so the text stays readable
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _WHITE, _GRAY, _GREEN, _ORANGE = (255, 255, 255), (70, 70, 70), (60, 220, 60), (0, 160, 255)
+_BOX = (255, 200, 0)
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,22 @@ def describe(labels: tuple[str, ...], probabilities: np.ndarray, threshold: floa
     return OverlayText(title, sure, top, fps)
 
 
-def draw(frame_rgb: np.ndarray, text: OverlayText) -> np.ndarray:
-    """Returns a BGR copy of the frame (scaled up to ``MIN_WIDTH`` when smaller) with the overlay drawn on it."""
+def describe_no_hand(reason: str, fps: float) -> OverlayText:
+    """The overlay of a frame with nothing to classify: ``"no hand"``, no bars, never a class."""
+    return OverlayText(reason, False, [], fps)
+
+
+def draw(frame_rgb: np.ndarray, text: OverlayText, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    """Returns a BGR copy of the frame (scaled up to ``MIN_WIDTH`` when smaller) with the overlay drawn on it;
+    ``box`` (frame pixels) is the region the model was shown."""
     image = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR)
+    scale = 1.0
     if image.shape[1] < MIN_WIDTH:
         scale = MIN_WIDTH / image.shape[1]
         image = cv2.resize(image, (MIN_WIDTH, round(image.shape[0] * scale)), interpolation=cv2.INTER_NEAREST)
+    if box is not None:
+        x0, y0, x1, y1 = (round(v * scale) for v in box)
+        cv2.rectangle(image, (x0, y0), (x1 - 1, y1 - 1), _BOX, 2)
     width = image.shape[1]
     panel = image[:min(image.shape[0], 44 + 18 * len(text.top) + 4)]
     panel //= 3  # darken the band behind the text so it reads on any background

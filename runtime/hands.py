@@ -1,0 +1,208 @@
+"""Finding the hand in a frame: MediaPipe's palm detector + hand landmark model, tracked between frames, TF-free.
+
+``HandFinder.open().find(frame_rgb) -> Hand | None``. Per frame:
+
+1. while a hand is tracked, the landmark model runs on the region the previous frame's landmarks give (no detector);
+2. otherwise the palm detector (:mod:`edgecnn.runtime.palm`) proposes hand regions, best first;
+3. when it finds none (a hand that fills the frame, or is cut by its edge: the detector needs the whole palm), the
+   landmark model runs on the whole frame padded to a square before deciding there is no hand.
+
+A region is accepted when the landmark model's hand-presence score reaches ``min_presence``; its 21 landmarks give
+the tight box the classifier is shown (:meth:`Hand.crop_box`) and the features of the landmark classifier
+(:func:`landmark_features`). Several hands: the one with the highest presence score (a tracked hand keeps priority
+while it stays present). Both models ship in ``runtime/models`` (``scripts/fetch-hand-models.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgecnn.runtime.backends import Backend, open_backend
+from edgecnn.runtime.errors import ModelLoadError
+from edgecnn.runtime.palm import (
+    RotatedRect,
+    decode_palms,
+    letterbox,
+    palm_to_hand_rect,
+    upright_angle,
+)
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+PALM_MODEL = MODELS_DIR / "palm_detection_lite.tflite"
+LANDMARK_MODEL = MODELS_DIR / "hand_landmark_lite.tflite"
+LANDMARK_INPUT = 224
+LANDMARKS = 21
+WRIST, INDEX_BASE, MIDDLE_BASE, RING_BASE, PINKY_BASE = 0, 5, 9, 13, 17
+# Landmarks -> next frame's region (hand_landmark_landmarks_to_roi.pbtxt): palm points, upright, 2x, nudged up.
+_PALM_POINTS = (0, 1, 2, 3, 5, 6, 9, 10, 13, 14, 17, 18)
+TRACK_SCALE, TRACK_SHIFT_Y = 2.0, -0.1
+# Whole-frame views tried, in order, when the palm detector finds nothing: (rotation in degrees, size as a fraction
+# of the frame's longer side). The landmark model expects an upright hand, so a hand entering from the side (a Pi
+# camera over a table) needs the frame turned; a hand that fills a tight crop needs the view zoomed out. Order and
+# set: the greedy cover of hands found in samples of the rps-real-pi and rps-real-kaust training sets.
+FALLBACK_VIEWS = ((0, 1.0), (90, 1.0), (270, 1.0), (270, 1.4))
+
+
+@dataclass(frozen=True)
+class Hand:
+    """A hand found in one frame."""
+
+    presence: float
+    """The landmark model's hand-presence probability, in [0, 1]."""
+    landmarks: np.ndarray
+    """``(21, 3)`` float32: x, y in frame pixels, depth in frame pixels relative to the wrist (MediaPipe order)."""
+    right: float
+    """The landmark model's probability that this is a right hand (as seen by the camera)."""
+    found_by: str
+    """``"tracking"``, ``"palm"`` (the palm detector) or ``"frame"`` (landmarks on the whole frame)."""
+    region: RotatedRect
+    """The region the landmark model was shown."""
+
+    def crop_box(self, frame_shape: tuple[int, ...], margin: float = 0.25, square: bool = True
+                 ) -> tuple[int, int, int, int]:
+        """``(x0, y0, x1, y1)`` around the landmarks, grown by ``margin`` of the larger side on each side, clipped
+        to the frame (a square box stays square where the frame allows)."""
+        xy = self.landmarks[:, :2]
+        (x0, y0), (x1, y1) = xy.min(0), xy.max(0)
+        width, height = x1 - x0, y1 - y0
+        if square:
+            width = height = max(width, height)
+        grow = margin * max(width, height)
+        cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+        half_w, half_h = width / 2.0 + grow, height / 2.0 + grow
+        frame_h, frame_w = frame_shape[:2]
+        left, top = max(0, int(round(cx - half_w))), max(0, int(round(cy - half_h)))
+        right, bottom = min(frame_w, int(round(cx + half_w))), min(frame_h, int(round(cy + half_h)))
+        return left, top, max(right, left + 1), max(bottom, top + 1)
+
+
+class HandFinder:
+    """Palm detector + landmark model on one interpreter backend, with the tracked region between frames."""
+
+    def __init__(self, palm: Backend, landmark: Backend, min_presence: float = 0.5, min_palm_score: float = 0.5,
+                 max_palms: int = 2, fallback_views: tuple[tuple[float, float], ...] = FALLBACK_VIEWS):
+        self.palm, self.landmark = palm, landmark
+        self.fallback_views = fallback_views
+        self.min_presence, self.min_palm_score, self.max_palms = min_presence, min_palm_score, max_palms
+        self._tracked: RotatedRect | None = None
+        _check_io(palm, ((1, 192, 192, 3),), 2)
+        _check_io(landmark, ((1, LANDMARK_INPUT, LANDMARK_INPUT, 3),), 4)
+
+    @classmethod
+    def open(cls, palm_model: str | Path = PALM_MODEL, landmark_model: str | Path = LANDMARK_MODEL,
+             backend: str | None = None, threads: int | None = None, **options) -> HandFinder:
+        """Loads both models (a missing or broken file is a :class:`ModelLoadError` naming it)."""
+        return cls(open_backend(palm_model, backend, threads), open_backend(landmark_model, backend, threads),
+                   **options)
+
+    def reset(self) -> None:
+        """Forget the tracked hand (a new, unrelated picture follows: image folders)."""
+        self._tracked = None
+
+    def find(self, frame_rgb: np.ndarray, track: bool = True) -> Hand | None:
+        """The most confident hand in an ``(H, W, 3)`` RGB frame, or None when there is none."""
+        if not track:
+            self._tracked = None
+        if self._tracked is not None:
+            hand = self._landmarks(frame_rgb, self._tracked, "tracking")
+            if hand is not None:
+                self._tracked = track_region(hand)
+                return hand
+            self._tracked = None
+        hand = self._detect(frame_rgb)
+        self._tracked = track_region(hand) if (hand is not None and track) else None
+        return hand
+
+    def _detect(self, frame_rgb: np.ndarray) -> Hand | None:
+        tensor, side, pad_x, pad_y = letterbox(frame_rgb)
+        regressors, logits = _palm_outputs(self.palm.invoke_all(tensor))
+        palms = decode_palms(regressors, logits, side, pad_x, pad_y, self.min_palm_score)[: self.max_palms]
+        hands = [self._landmarks(frame_rgb, palm_to_hand_rect(palm), "palm") for palm in palms]
+        hands = [hand for hand in hands if hand is not None]
+        if hands:
+            return max(hands, key=lambda hand: hand.presence)
+        height, width = frame_rgb.shape[:2]
+        for degrees, scale in self.fallback_views:
+            view = RotatedRect(width / 2.0, height / 2.0, float(max(height, width)) * scale, math.radians(degrees))
+            first = self._landmarks(frame_rgb, view, "frame")
+            if first is not None:
+                # one more pass on the region its own landmarks give: a whole-frame view is coarse
+                return self._landmarks(frame_rgb, track_region(first), "frame") or first
+        return None
+
+    def landmarks_in(self, frame_rgb: np.ndarray, region: RotatedRect) -> Hand | None:
+        """The hand in one given region (``--hand roi``), or None when the landmark model sees none there."""
+        return self._landmarks(frame_rgb, region, "roi")
+
+    def _landmarks(self, frame_rgb: np.ndarray, region: RotatedRect, found_by: str) -> Hand | None:
+        crop = region.crop(frame_rgb, LANDMARK_INPUT)
+        tensor = (crop.astype(np.float32) * np.float32(1.0 / 255.0))[None]
+        points, presence, handedness = _landmark_outputs(self.landmark.invoke_all(tensor))
+        if presence < self.min_presence:
+            return None
+        landmarks = region.to_frame(points.reshape(LANDMARKS, 3).astype(np.float64), LANDMARK_INPUT)
+        return Hand(presence, landmarks.astype(np.float32), handedness, found_by, region)
+
+
+def track_region(hand: Hand) -> RotatedRect:
+    """The region to look in next frame: the palm points' box, upright, grown 2x and nudged towards the fingers."""
+    points = hand.landmarks[:, :2].astype(np.float64)
+    angle = upright_angle(points[WRIST], points[MIDDLE_BASE])
+    cos, sin = math.cos(angle), math.sin(angle)
+    palm = points[list(_PALM_POINTS)]
+    # coordinates in the hand's upright frame, to take an axis-aligned box there
+    local = np.stack([palm[:, 0] * cos + palm[:, 1] * sin, -palm[:, 0] * sin + palm[:, 1] * cos], axis=1)
+    (lx0, ly0), (lx1, ly1) = local.min(0), local.max(0)
+    width, height = lx1 - lx0, ly1 - ly0
+    lcx, lcy = (lx0 + lx1) / 2.0, (ly0 + ly1) / 2.0 + TRACK_SHIFT_Y * height
+    cx, cy = lcx * cos - lcy * sin, lcx * sin + lcy * cos
+    return RotatedRect(cx, cy, max(width, height) * TRACK_SCALE, angle)
+
+
+def landmark_features(landmarks: np.ndarray) -> np.ndarray:
+    """``(21, 3)`` landmarks -> 63 float32 features that do not depend on where the hand is, how big, or its roll.
+
+    Relative to the wrist, turned so that wrist -> middle-finger base points up, divided by that distance. Depth is
+    scaled the same way. Mirror images (left vs right hand) are left to the classifier's training (x flipped).
+    """
+    points = np.asarray(landmarks, dtype=np.float64)[:, :3] - np.asarray(landmarks, dtype=np.float64)[WRIST, :3]
+    axis = points[MIDDLE_BASE, :2]
+    length = float(np.hypot(*axis))
+    if not math.isfinite(length) or length < 1e-6:
+        return np.zeros(LANDMARKS * 3, dtype=np.float32)
+    angle = math.atan2(axis[0], -axis[1])  # rotation that takes "up" (0, -1) to the palm axis
+    cos, sin = math.cos(angle), math.sin(angle)
+    x = points[:, 0] * cos + points[:, 1] * sin
+    y = -points[:, 0] * sin + points[:, 1] * cos
+    upright = np.stack([x, y, points[:, 2]], axis=1) / length
+    return upright.astype(np.float32).ravel()
+
+
+def _palm_outputs(outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    by_width = sorted(outputs, key=lambda o: o.shape[-1])
+    return by_width[1], by_width[0]  # (1, 2016, 18) regressors, (1, 2016, 1) score logits
+
+
+def _landmark_outputs(outputs: list[np.ndarray]) -> tuple[np.ndarray, float, float]:
+    # MediaPipe's order: landmarks (63), presence (1), handedness (1), world landmarks (63)
+    # the lite model ends both scores in its own sigmoid (measured: 0.014 presence on a black picture)
+    points, presence, handedness = outputs[0], outputs[1], outputs[2]
+    return points, _probability(presence), _probability(handedness)
+
+
+def _probability(tensor: np.ndarray) -> float:
+    value = float(tensor.ravel()[0])
+    return min(1.0, max(0.0, value)) if math.isfinite(value) else 0.0
+
+
+def _check_io(backend: Backend, inputs: tuple[tuple[int, ...], ...], outputs: int) -> None:
+    shape = tuple(1 if d is None else d for d in backend.input.shape)
+    if shape != inputs[0]:
+        raise ModelLoadError(f"{backend.path}: expected a hand model taking {inputs[0]}, this one takes {shape}")
+    count = len(backend.invoke_all(np.zeros(inputs[0], dtype=np.float32)))
+    if count != outputs:
+        raise ModelLoadError(f"{backend.path}: expected a hand model with {outputs} outputs, this one has {count}")
