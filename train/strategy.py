@@ -217,7 +217,8 @@ def multi_worker_compatible(model, strategy, sample) -> None:
     tuple, and it reduces each step's scalar metrics with ``axis=0``, which fails for scalars. The model's loss,
     metrics and optimizer are built beforehand from ``sample`` (a local ``(x, y)`` batch, so no shapes are
     needed), Keras then takes the strategy from the enclosing ``strategy.scope()``, and the step functions are
-    Keras' own ``train_step``/``test_step`` run by ``strategy.run`` with the metrics averaged over replicas. Gradients are all-reduced by Keras' optimizer as under any strategy.
+    Keras' own ``train_step``/``test_step`` run by ``strategy.run`` with the metrics averaged over replicas.
+    Gradients are all-reduced by Keras' optimizer as under any strategy.
     """
     import tensorflow as tf
     from keras import tree
