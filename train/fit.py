@@ -22,7 +22,7 @@ from edgecnn.train import strategy as strategies
 from edgecnn.train.augment import AugmentOptions
 from edgecnn.train.data import TrainingData, load_training_data
 from edgecnn.train.datasets import find_roots, get_dataset
-from edgecnn.train.errors import DataError, StrategyError, WeightsError
+from edgecnn.train.errors import DataError, ResumeError, StrategyError, WeightsError
 from edgecnn.train.pipeline import CosineDecay, Shard, make_dataset, prepare_labels, steps_per_epoch
 from edgecnn.train.plots import confusion_matrix, plot_confusion, plot_curves
 from edgecnn.train.registry import get_spec
@@ -89,11 +89,15 @@ def train(options: TrainOptions) -> Path | None:
         raise StrategyError(f"strategy {options.strategy!r}: choose one of {', '.join(strategies.STRATEGIES)}")
     # TF_CONFIG is checked before any data is loaded and before TensorFlow starts a server.
     cluster = strategies.cluster_from_env() if options.strategy in ("auto", "multi-worker") else None
-    strategies.resolve(options.strategy, cluster)
+    multi = strategies.resolve(options.strategy, cluster) == "multi-worker"
+    folder = backups.backup_dir(options.out, cluster.rank if multi else None)
+    if options.resume and not backups.Backup(folder, {}).epochs():
+        raise ResumeError(f"--resume: no backup in {folder} (it is written after each epoch and removed when a run "
+                          "finishes)")
     started = time.perf_counter()
     data = _load(spec, options)
     _report_skipped(data)
-    fitted = _fit(spec, data, options, cluster)
+    fitted = _fit(spec, data, options, cluster, folder)
     if not fitted.run.is_chief:
         fitted.backup.remove()
         return None
@@ -161,7 +165,7 @@ class _Fitted:
     resumed_from: int
 
 
-def _fit(spec: ModelSpec, data: TrainingData, options: TrainOptions, cluster) -> _Fitted:
+def _fit(spec: ModelSpec, data: TrainingData, options: TrainOptions, cluster, folder: Path) -> _Fitted:
     run = strategies.start(options.strategy, cluster)  # first: collectives are configured before TF starts
     if options.report is not None:
         options.report(f"edgecnn train: {run.describe()}")
@@ -199,8 +203,7 @@ def _fit(spec: ModelSpec, data: TrainingData, options: TrainOptions, cluster) ->
                                                                  y_train[:1]))
     else:
         train_ds, val_ds = train_input(), None if data.eval is None else eval_input()
-    backup = backups.Backup(backups.backup_dir(options.out, run.worker if multi else None),
-                            _fingerprint(spec, options, data, run))
+    backup = backups.Backup(folder, _fingerprint(spec, options, data, run))
     restored = backup.restore(options.resume)
     if restored.weights is not None:
         model.optimizer.build(model.trainable_variables)
