@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cli_helpers import run_edgecnn
-from data_sets import SHARED_DATA, DataSets
+from data_sets import SHARED_DATA, SKIP_LOCATION, DataSets, is_missing_data
 
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
@@ -38,3 +38,16 @@ def fashion_mnist_dir() -> Path:
 def edgecnn_cli():
     """``edgecnn_cli("train", ...)`` -> CompletedProcess of the real command line."""
     return run_edgecnn
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Reports every skip for a missing data set at one location, so ``-ra`` prints one line per missing set.
+
+    (pytest reports a skip raised in a fixture or a skipif mark at each test's own line, which would list the
+    same missing set once per test module and line.)
+    """
+    report = yield
+    if report.skipped and isinstance(report.longrepr, tuple) and is_missing_data(report.longrepr[2]):
+        report.longrepr = (*SKIP_LOCATION, report.longrepr[2])
+    return report

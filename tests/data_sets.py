@@ -24,7 +24,7 @@ USER_DATA = os.environ.get("EDGECNN_DATA")
 
 def data_folders() -> list[Path]:
     """The folders of sets, in search order."""
-    return [Path(USER_DATA)] * bool(USER_DATA) + [SHARED_DATA]
+    return ([Path(USER_DATA)] if USER_DATA else []) + [SHARED_DATA]
 
 
 def find_set(name: str) -> Path | None:
@@ -35,13 +35,34 @@ def find_set(name: str) -> Path | None:
     return next((path for path in candidates if path.is_dir()), None)
 
 
+MISSING = "data set {name} not found in $EDGECNN_DATA, {shared} or the download cache: fetch it with " \
+          "'edgecnn data download {name}'"
+
+
+def missing_reason(name: str) -> str:
+    """The one skip reason of set ``name`` (conftest's report hook folds all skips with it into one line)."""
+    return MISSING.format(name=name, shared=SHARED_DATA)
+
+
+def is_missing_data(reason: str) -> bool:
+    return "data set " in reason and "'edgecnn data download " in reason
+
+
 def need_set(name: str) -> Path:
     """The folder of set ``name``; skips the calling test (same reason for every test) when it is nowhere."""
     found = find_set(name)
     if found is None:
-        pytest.skip(f"data set {name} not found in $EDGECNN_DATA, {SHARED_DATA} or the download cache: "
-                    f"fetch it with 'edgecnn data download {name}'")
+        pytest.skip(missing_reason(name))
     return found
+
+
+# Where conftest reports every missing-set skip (the function that raises most of them).
+SKIP_LOCATION = (Path(__file__).relative_to(REPO).as_posix(), need_set.__code__.co_firstlineno)
+
+
+def requires_set(name: str):
+    """A mark for a test (or one parameter) that reaches set ``name`` through the library, not ``need_set``."""
+    return pytest.mark.skipif(find_set(name) is None, reason=missing_reason(name))
 
 
 class DataSets:

@@ -38,10 +38,12 @@ class Source:
     """Regular expression a file name must match in full to be taken (others, e.g. ``thumbs.db``, are skipped)."""
     archive_sha256: str | None = None
     """SHA-256 of the downloaded archive when known in advance; None: pinned on first download (see module doc)."""
+    host: str = "https://github.com"
+    """Where ``<repo>/archive/<commit>.tar.gz`` is served (a mirror, or a local server in the tests)."""
 
     @property
     def url(self) -> str:
-        return f"https://github.com/{self.repo}/archive/{self.commit}.tar.gz"
+        return f"{self.host}/{self.repo}/archive/{self.commit}.tar.gz"
 
 
 @dataclass(frozen=True)
