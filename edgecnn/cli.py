@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from edgecnn import quiet_tf
+
+    quiet_tf.install()  # before any stage imports TensorFlow
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
