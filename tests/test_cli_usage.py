@@ -22,3 +22,19 @@ def test_run_given_a_keras_model_points_at_the_exports_beside_it(tmp_path):
     result = run_edgecnn("run", "--model", tmp_path / "model.keras", "--headless")
     assert result.returncode != 0
     assert f"exports beside it: {tmp_path / 'model_tflite_int8_uint8io.tflite'}" in result.stderr
+
+
+def test_serving_a_file_source_without_loop_says_to_add_it(shared_data, tmp_path):
+    import shutil
+    import socket
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for image in sorted((shared_data / "rps-real-pi" / "validation" / "rock").glob("*.jpg"))[:2]:
+        shutil.copy(image, folder)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run_edgecnn("run", "--source", folder, "--serve", f"127.0.0.1:{port}", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "the page stops when it ends. Add --loop" in result.stdout
