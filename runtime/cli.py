@@ -99,6 +99,10 @@ def handle_run(args: argparse.Namespace) -> int:
     if contract.extra.get("light_on_dark") and not args.invert:
         print(f"edgecnn run: note: {model_path.name} learned light objects on black (like Fashion-MNIST); "
               f"pass --invert for ordinary dark-on-light photos", file=notes, flush=True)
+    if args.serve and not source.live and not args.loop:
+        # A clip or folder ends in well under a second at this speed: the page would be gone before a browser opens.
+        print(f"edgecnn run: note: {args.source} is a file source; the page stops when it ends. Add --loop to "
+              "keep serving it until Ctrl-C", file=notes, flush=True)
     gestures = _hand_gestures(args, classifier, notes)
     summary = run_live(classifier, source, options, gestures=gestures)
     if summary.frames:
