@@ -31,7 +31,8 @@ def register_import(subparsers) -> None:
                              "flow_from_directory numbered them); a root with train/ is looked into")
     parser.add_argument("--value-range", metavar="LOW,HIGH", type=_range,
                         help="pixel range the model was trained on: 0,1 for the book's 1/255 scaling outside the "
-                             "model, -1,1, or 0,255 for a model that scales inside (default: assumed from the model "
+                             "model, =-1,1 (with the =, as it starts with a minus), or 0,255 for a model that scales "
+                             "inside (default: assumed from the model "
                              "and printed)")
     parser.add_argument("--resize", choices=RESIZE_METHODS,
                         help="how frames are resized to the model's input (default: bilinear, printed)")

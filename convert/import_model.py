@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from edgecnn.convert.errors import ModelImportError
-from edgecnn.convert.import_load import LoadedModel, _model_name, load_source
+from edgecnn.convert.import_load import LoadedModel, load_source, model_name_of
 from edgecnn.convert.saved_model import SAVED_MODEL_DIR, folder_sha256
 from edgecnn.runtime.contract import RESIZE_METHODS, ModelContract, read_sidecar, write_sidecar
 from edgecnn.runtime.preprocess import to_value_range
@@ -94,7 +94,7 @@ def import_model(source: str | Path, out: str | Path, options: ImportOptions = I
                              output_activation=shape.activation, format="keras", source_sha256=sha,
                              dataset=str(options.data) if options.data else None, extra=extra)
     if options.data is not None:
-        notes.append(_held_out_check(loaded.model, contract, out, options.value_range is None))
+        notes.append(_held_out_check(loaded.model, contract, source, options.value_range is None))
     _write(loaded, source, out, contract)
     return ImportResult(out, contract, loaded.kind, notes)
 
@@ -173,7 +173,7 @@ def data_description(data: Path, labels: tuple[str, ...]) -> dict:
     return {"kind": "image_folder", "root": str(root), "train_split": train_split, "eval_split": eval_split}
 
 
-def _held_out_check(model, contract: ModelContract, out: Path, assumed: bool) -> str:
+def _held_out_check(model, contract: ModelContract, source: Path, assumed: bool) -> str:
     """Scores the model on held-out images; ModelImportError when the value range is probably wrong."""
     from edgecnn.convert.data import data_location, load_labelled
     from edgecnn.convert.value_range import check_value_range, range_text, top1
@@ -194,7 +194,8 @@ def _held_out_check(model, contract: ModelContract, out: Path, assumed: bool) ->
                               accuracy)
     if check.wrong:
         how = "assumed" if assumed else "given"
-        raise ModelImportError(check.message(f"pass --value-range {check.best[0]} (the range was {how})"))
+        fix = f"pass --value-range {check.best[0]} (the range was {how})"
+        raise ModelImportError(f"{source}: {check.message(fix)}")
     return (f"held-out check: {accuracy:.1f}% top-1 on {len(images.labels)} images of {images.source} with pixels "
             f"scaled to {range_text(contract.value_range)}")
 

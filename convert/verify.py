@@ -84,7 +84,7 @@ class VerifyReport:
     skipped_images: list[str] = field(default_factory=list)
     interpreter_versions: dict[str, str] = field(default_factory=dict)
     value_range_problem: str | None = None
-    """Set when the Keras model is near chance under the contract's value range and far better under another."""
+    """Set when the Keras model loses most of its skill under the contract's value range (convert/value_range.py)."""
 
     @property
     def failures(self) -> dict[str, list[str]]:
@@ -136,7 +136,7 @@ def verify_artifact(root: str | Path, options: VerifyOptions,
 
 
 def _value_range_problem(artifact, images: LabelledImages, keras_accuracy: float) -> str | None:
-    """The value-range check (convert/value_range.py); it loads the model again only when accuracy is near chance."""
+    """The value-range check (convert/value_range.py); it loads the model again only when accuracy is not clearly good."""
     from edgecnn.convert.value_range import check_value_range
 
     contract = artifact.contract
