@@ -18,7 +18,8 @@ from typing import Any
 
 SAVED_MODEL_DIR = "saved_model"
 ENDPOINTS = ("serve", "serving_default")
-"""``model.export()`` (Keras 3) names its endpoint ``serve``; ``tf.saved_model.save`` and Keras 2 ``serving_default``."""
+"""``model.export()`` (Keras 3) names its endpoint ``serve``; ``tf.saved_model.save`` and Keras 2 name it
+``serving_default``."""
 
 
 class SavedModelError(ValueError):

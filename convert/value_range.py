@@ -4,8 +4,9 @@ The model file does not say whether it takes 0-255, 0-1 or -1-1 pixels (the book
 does the scaling outside the model). Fed the wrong range, a CNN loses most of its skill (measured: a small RPS CNN
 trained on 0-1 scores 82% on 0-1 and 52% on -1-1, chance 33%), so: when the Keras model's accuracy under the
 contract's range is not clearly good, the other usual ranges are tried on the same images; one under which the model
-is good and that wins back most of the lost skill means the contract's range is probably wrong. A ReLU network without normalisation may score the same on
-0-1 and 0-255 (it is nearly scale-invariant); then nothing is reported, because the labels it gives are right.
+is good and that wins back most of the lost skill means the contract's range is probably wrong. A ReLU network
+without normalisation may score the same on 0-1 and 0-255 (it is nearly scale-invariant); then nothing is reported,
+because the labels it gives are right.
 """
 
 from __future__ import annotations

@@ -136,7 +136,7 @@ def verify_artifact(root: str | Path, options: VerifyOptions,
 
 
 def _value_range_problem(artifact, images: LabelledImages, keras_accuracy: float) -> str | None:
-    """The value-range check (convert/value_range.py); it loads the model again only when accuracy is not clearly good."""
+    """The value-range check (convert/value_range.py); it loads the model again only when accuracy is not good."""
     from edgecnn.convert.value_range import check_value_range
 
     contract = artifact.contract

@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cli_helpers import error_lines, run_edgecnn
 from edgecnn.convert.errors import ModelImportError, ParityError
 from edgecnn.convert.import_load import KINDS
 from edgecnn.convert.import_model import ImportOptions, import_model
 from edgecnn.runtime.images import is_image_file, load_for_model
+
+from cli_helpers import error_lines, run_edgecnn
 
 SIZE = (64, 64)
 LABELS = ("paper", "rock", "scissors")
@@ -289,3 +290,23 @@ def test_cli_bad_input_exit_code_and_one_line(tmp_path):
     assert error_lines(result.stderr) == [f"edgecnn import: error: {broken}: not a .keras file (a .keras file is a "
                                           f"zip archive; this is not one); expected a Keras 3 .keras file, a Keras 2 "
                                           f".h5 file (model.save('model.h5')) or a SavedModel folder"]
+
+
+def test_custom_layer_model_imports_as_a_saved_model(tmp_path):
+    """The way out the custom-layer message offers: export where the code is, import the SavedModel folder."""
+    import keras
+
+    class Brighten(keras.layers.Layer):  # never registered: a .keras of this model cannot be loaded
+        def call(self, inputs):
+            return inputs * 2.0
+
+    model = keras.Sequential([keras.Input((8, 8, 3)), Brighten(), keras.layers.Flatten(),
+                              keras.layers.Dense(3, activation="softmax")])
+    model.export(tmp_path / "exported", verbose=False)
+    result = import_model(tmp_path / "exported", tmp_path / "art", ImportOptions(labels=("a", "b", "c")))
+    assert result.kind == "saved_model" and result.contract.input_size == (8, 8)
+    from edgecnn.convert.runner import load_keras_model
+
+    pixels = np.random.default_rng(1).random((2, 8, 8, 3), dtype=np.float32)
+    reloaded = load_keras_model(tmp_path / "art" / "model.keras")
+    assert np.allclose(reloaded.predict(pixels, verbose=0), model.predict(pixels, verbose=0), atol=1e-6)
