@@ -65,8 +65,10 @@ class Classifier:
         expected = self.contract.input_shape
         if self.contract.input_kind != "hand_landmarks":
             raise InputShapeError(f"{self.path}: this model reads pixels, not hand-landmark features")
-        if features.ndim != 2 or tuple(features.shape[1:]) != expected:
-            raise InputShapeError(f"{self.path}: expected features of shape (N, {expected[0]}), "
+        if features.ndim == 2 and features.shape[1] == expected[0] * expected[1]:
+            features = features.reshape(len(features), *expected)
+        if tuple(features.shape[1:]) != expected:
+            raise InputShapeError(f"{self.path}: expected features of shape (N, {expected[0] * expected[1]}), "
                                   f"got {tuple(features.shape)}")
         tensor = features.astype(np.float32)
         spec = self.backend.input

@@ -110,9 +110,9 @@ class ModelContract:
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        """``(height, width, channels)`` of one input image; ``(63,)`` for a hand-landmark model."""
+        """``(height, width, channels)`` of one input image; ``(21, 3)`` for a hand-landmark model."""
         if self.input_kind == "hand_landmarks":
-            return (self.input_size[0] * self.input_size[1],)
+            return (self.input_size[0], self.input_size[1])
         return (self.input_size[0], self.input_size[1], self.channels)
 
     def with_format(self, format: str, **changes: Any) -> ModelContract:

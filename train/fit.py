@@ -14,7 +14,7 @@ import numpy as np
 
 from edgecnn.errors import EdgecnnError
 from edgecnn.runtime.atomic import atomic_directory
-from edgecnn.runtime.contract import ModelContract, read_sidecar, write_sidecar
+from edgecnn.runtime.contract import HandCrop, ModelContract, read_sidecar, write_sidecar
 from edgecnn.train import artifact as layout
 from edgecnn.train import precision
 from edgecnn.train import resume as backups
@@ -117,7 +117,8 @@ def train(options: TrainOptions) -> Path | None:
     contract = ModelContract(
         model_name=spec.name, labels=data.labels, input_size=spec.input_shape[:2],
         channel_order=spec.channel_order, resize=spec.resize, output_activation=spec.output_activation,
-        format="keras",
+        format="keras", input_kind=spec.input_kind,
+        hand_crop=HandCrop() if spec.input_kind == "hand_landmarks" else None,
         dataset=get_dataset(spec.dataset).name,
         extra={"data": data.description, "light_on_dark": spec.light_on_dark})
     with atomic_directory(options.out) as staging:
@@ -139,7 +140,12 @@ def _load(spec: ModelSpec, options: TrainOptions) -> TrainingData:
     for root in roots:
         if not root.is_dir():
             raise DataError(f"--data {root}: no such folder")
-    data = load_training_data(dataset, roots, spec.input_shape, options.limit, options.seed, spec.resize)
+    if spec.input_kind == "hand_landmarks":
+        from edgecnn.train.landmark_data import load_landmark_data
+
+        data = load_landmark_data(dataset, roots, options.limit, options.seed)
+    else:
+        data = load_training_data(dataset, roots, spec.input_shape, options.limit, options.seed, spec.resize)
     if len(data.labels) != spec.num_classes:
         raise DataError(f"{spec.name} separates {spec.num_classes} classes but the data under "
                         f"{', '.join(map(str, roots))} has {len(data.labels)}: {list(data.labels)}")

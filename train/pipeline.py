@@ -93,15 +93,18 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffl
     fetch = fetch or images.__getitem__
     log = _ExampleLog(example_log) if example_log is not None else None
     shape = images.shape[1:]
+    # uint8 pixels; float32 for feature inputs (hand landmarks), which a uint8 cast would wrap around
+    dtype = np.float32 if images.dtype.kind == "f" else np.uint8
 
     def fetch_one(index):
-        pixels = np.asarray(fetch(int(index)), dtype=np.uint8)
+        pixels = np.asarray(fetch(int(index)), dtype=dtype)
         if log is not None:
             log.write(int(index), pixels)
         return pixels, labels[int(index)]
 
     def load(index):
-        pixels, label = tf.numpy_function(fetch_one, [index], (tf.uint8, tf.as_dtype(labels.dtype)), stateful=False)
+        pixels, label = tf.numpy_function(fetch_one, [index], (tf.as_dtype(dtype), tf.as_dtype(labels.dtype)),
+                                          stateful=False)
         return tf.ensure_shape(pixels, shape), tf.ensure_shape(label, labels.shape[1:])
 
     dataset = tf.data.Dataset.range(len(labels))

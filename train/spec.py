@@ -14,8 +14,8 @@ class ModelSpec:
     """Registry key, equal to the model file's name (``train/models/<name>.py``)."""
     summary: str
     """One line for ``--help`` and reports."""
-    input_shape: tuple[int, int, int]
-    """``(height, width, channels)`` of the raw 0-255 input the model takes."""
+    input_shape: tuple[int, ...]
+    """``(height, width, channels)`` of the raw 0-255 input the model takes; ``(21, 3)`` for hand landmarks."""
     dataset: str
     """Key of the default dataset in :mod:`edgecnn.train.datasets`."""
     output_activation: str
@@ -43,9 +43,11 @@ class ModelSpec:
     light_on_dark: bool = False
     """True when the training images are light objects on black (Fashion-MNIST): ordinary photos need inverting,
     which the runtime does only when asked (``--invert``); recorded in the contract's ``extra``."""
+    input_kind: str = "image"
+    """``"image"`` (pixels) or ``"hand_landmarks"`` (the hand finder's 21 points; the contract gets a hand crop)."""
     source: str = ""
     """Where in the chapter / notebook the architecture comes from."""
 
     @property
     def channel_order(self) -> str:
-        return "GRAY" if self.input_shape[2] == 1 else "RGB"
+        return "GRAY" if len(self.input_shape) == 3 and self.input_shape[2] == 1 else "RGB"

@@ -1,0 +1,77 @@
+"""Training data for ``hand_landmarks`` models: every image through the runtime's hand finder, as features.
+
+The same :class:`~edgecnn.runtime.hands.HandFinder` and :func:`~edgecnn.runtime.hands.landmark_features` the live
+loop uses, so the classifier learns exactly what ``edgecnn run --hand auto`` will feed it. Sources with their own
+held-out split keep it; a source without one (rps-real-kaust) holds out whole source clips
+(:func:`~edgecnn.runtime.hand_data.held_out_clip`), not frames, so evaluation sees people and rooms training never
+did. Images where no hand is found are counted per split (``metrics.json``), listed in the data description, and
+not trained on. Training adds the mirror image of every hand (x flipped), so left and right hands look alike.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edgecnn.runtime.hand_data import class_folders, held_out_clip, scan_split
+from edgecnn.runtime.hands import HandFinder
+from edgecnn.train.data import Split, TrainingData, held_out_split_of
+from edgecnn.train.datasets import DatasetSpec
+from edgecnn.train.errors import DataError
+
+CACHE_DIR = Path.home() / ".cache" / "edgecnn" / "hands"
+
+
+def load_landmark_data(dataset: DatasetSpec, roots: list[Path], limit: int | None, seed: int,
+                       cache_dir: Path | None = CACHE_DIR) -> TrainingData:
+    finder = HandFinder.open(threads=1)
+    train_parts, eval_parts, not_found, labels = [], [], {}, None
+    for root in roots:
+        own_eval = held_out_split_of(root, dataset.eval_split)
+        train_dir = root / dataset.train_split
+        names = tuple(class_folders(train_dir))
+        if labels is not None and names != labels:
+            raise DataError(f"--data {root}: class folders {list(names)} differ from {list(labels)}")
+        labels = names
+        if own_eval is not None:
+            pairs = [(train_dir, None, train_parts), (root / own_eval, None, eval_parts)]
+        else:
+            pairs = [(train_dir, lambda p: not held_out_clip(p.name), train_parts),
+                     (train_dir, lambda p: held_out_clip(p.name), eval_parts)]
+        for folder, keep, parts in pairs:
+            scan = scan_split(folder, finder, names, keep, cache_dir)
+            features = scan.features().reshape(-1, 21, 3)
+            chosen = _per_class(np.asarray(scan.labels, dtype=np.int64), limit, seed)
+            parts.append(Split(features[chosen], np.asarray(scan.labels, dtype=np.int64)[chosen],
+                               [str(root)] * len(chosen)))
+            key = f"{root.name}/{folder.name}" + ("" if keep is None else " (held-out clips)" if parts is eval_parts
+                                                   else " (training clips)")
+            not_found[key] = len(scan.not_found)
+    if labels is None:
+        raise DataError("no data roots given")
+    train = _mirrored(_concat(train_parts))
+    description = {"kind": "hand_landmarks", "roots": [str(r.resolve()) for r in roots],
+                   "hold_out": "own validation/test split, else whole source clips (SHA-1 of the clip key, 1 in 5)",
+                   "no_hand_found": not_found}
+    return TrainingData(labels, train, _concat(eval_parts), dataset.eval_split, description)
+
+
+def _per_class(labels: np.ndarray, limit: int | None, seed: int) -> np.ndarray:
+    if limit is None:
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    return np.sort(np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:limit] for c in np.unique(labels)]))
+
+
+def _mirrored(split: Split) -> Split:
+    flipped = split.images.copy()
+    flipped[:, :, 0] *= -1.0
+    return Split(np.concatenate([split.images, flipped]), np.concatenate([split.labels, split.labels]),
+                 split.sources + split.sources, split.skipped)
+
+
+def _concat(parts: list[Split]) -> Split:
+    return Split(np.concatenate([p.images for p in parts]).astype(np.float32),
+                 np.concatenate([p.labels for p in parts]),
+                 [s for p in parts for s in p.sources], [s for p in parts for s in p.skipped])
