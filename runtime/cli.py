@@ -92,6 +92,7 @@ def handle_run(args: argparse.Namespace) -> int:
     backend = open_backend(model_path, args.backend, args.threads)
     contract = _contract_from_flags(args, model_path, backend) or read_contract(model_path)
     classifier = Classifier(backend, contract, invert=args.invert)
+    gestures = _hand_gestures(args, classifier, notes)  # before the source: a camera need not open for a bad flag
     source = open_source(args.source, loop=args.loop)
     info = backend.info
     print(f"edgecnn run: {model_path.name} ({contract.format}, {', '.join(contract.labels)}) on {info.name} "
@@ -103,7 +104,6 @@ def handle_run(args: argparse.Namespace) -> int:
         # A clip or folder ends in well under a second at this speed: the page would be gone before a browser opens.
         print(f"edgecnn run: note: {args.source} is a file source; the page stops when it ends. Add --loop to "
               "keep serving it until Ctrl-C", file=notes, flush=True)
-    gestures = _hand_gestures(args, classifier, notes)
     summary = run_live(classifier, source, options, gestures=gestures)
     if summary.frames:
         latency = sorted(summary.latency_ms)[len(summary.latency_ms) // 2]

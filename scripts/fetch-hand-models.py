@@ -53,7 +53,7 @@ def extract(wheel: Path) -> None:
             if sha256(data) != expected:
                 raise SystemExit(f"{wheel}:{member}: SHA-256 {sha256(data)}, expected {expected}")
             _write(TARGET / Path(member).name, data)
-        _write(TARGET / "HAND_MODELS_LICENSE", archive.read(LICENSE_MEMBER))
+        _write(TARGET / "HAND_MODELS_LICENSE", archive.read(LICENSE_MEMBER))  # Apache-2.0, verbatim
     print(f"wrote {', '.join(Path(m).name for m in MEMBERS)} and HAND_MODELS_LICENSE to {TARGET}")
 
 

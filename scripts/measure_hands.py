@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""The webcam-moment table: each model x ``--hand`` mode on evaluation sets training never saw.
+
+Usage: .venv/bin/python scripts/measure_hands.py [--model NAME=FILE ...] [--limit N] [--out docs/results/hands.md]
+
+Evaluation sets (all built here, deterministically, from ../shared/data; nothing is written to the repository but
+the table):
+- ``pi-validation``: rps-real-pi's own validation split (Pi camera, green background).
+- ``kaust-held-out-clips``: the rps-real-kaust files whose whole source clip is held out
+  (:func:`edgecnn.runtime.hand_data.held_out_clip`; other people, rooms and cameras than training).
+- ``scenes``: 640x480 frames made by placing held-out kaust hand crops at random sizes (25-55% of the frame
+  height) and positions (cut by the edge in some) into cats-vs-dogs validation photos enlarged to the frame: a hand
+  in front of furniture, a room or an animal.
+- ``hand-free``: cats-vs-dogs validation photos enlarged to 640x480, no hand pasted. A class claimed on one of them
+  is a false claim (a few of these photos may hold a person's hand: the rate is an upper bound).
+
+Accuracy counts "no hand" as wrong on the hand sets; "claims" is the share of hand-free frames given a class.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edgecnn.runtime.atomic import write_text_atomic
+from edgecnn.runtime.classifier import Classifier
+from edgecnn.runtime.gesture import HandGestures
+from edgecnn.runtime.hand_data import held_out_clip
+from edgecnn.runtime.images import read_image_rgb
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+LABELS = ("paper", "rock", "scissors")
+FRAME = (480, 640)
+
+
+def hand_set(name: str, limit: int) -> list[tuple[np.ndarray, int]]:
+    if name == "pi-validation":
+        files = [(p, LABELS.index(p.parent.name)) for p in sorted((DATA / "rps-real-pi/validation").glob("*/*.jpg"))]
+    else:
+        files = [(p, LABELS.index(p.parent.name)) for p in sorted((DATA / "rps-real-kaust/train").glob("*/*.jpg"))
+                 if held_out_clip(p.name)]
+    files = files[:: max(1, len(files) // limit)] if limit else files
+    return [(read_image_rgb(p), label) for p, label in files]
+
+
+def backgrounds(count: int) -> list[np.ndarray]:
+    files = sorted((DATA / "cats-vs-dogs/validation").glob("*/*.jpg"))
+    files = files[:: max(1, len(files) // count)][:count]
+    return [cv2.resize(read_image_rgb(p), FRAME[::-1], interpolation=cv2.INTER_LINEAR) for p in files]
+
+
+def scenes(hands: list[tuple[np.ndarray, int]], rooms: list[np.ndarray], seed: int = 7):
+    rng = np.random.default_rng(seed)
+    made = []
+    for index, (hand, label) in enumerate(hands):
+        frame = rooms[index % len(rooms)].copy()
+        side = int(FRAME[0] * rng.uniform(0.25, 0.55))
+        scale = side / max(hand.shape[:2])
+        patch = cv2.resize(hand, (max(1, round(hand.shape[1] * scale)), max(1, round(hand.shape[0] * scale))),
+                           interpolation=cv2.INTER_AREA)
+        ph, pw = patch.shape[:2]
+        # positions reach past the frame edge by up to a fifth of the hand: hands cut by the edge happen
+        x = int(rng.uniform(-0.2 * pw, FRAME[1] - 0.8 * pw))
+        y = int(rng.uniform(-0.2 * ph, FRAME[0] - 0.8 * ph))
+        x0, y0, x1, y1 = max(0, x), max(0, y), min(FRAME[1], x + pw), min(FRAME[0], y + ph)
+        frame[y0:y1, x0:x1] = patch[y0 - y:y1 - y, x0 - x:x1 - x]
+        made.append((frame, label))
+    return made
+
+
+def measure(gestures: HandGestures, items) -> tuple[float, float, float]:
+    """(accuracy, hand found rate, ms per frame) on labelled frames; label -1 means a hand-free frame."""
+    correct = found = 0
+    started = time.perf_counter()
+    for image, label in items:
+        gestures.reset()
+        result = gestures.classify(image)
+        if result.prediction is not None:
+            found += 1
+            correct += int(result.prediction.index == label)
+    ms = (time.perf_counter() - started) * 1000.0 / max(1, len(items))
+    return correct / len(items), found / len(items), ms
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", action="append", default=[], metavar="NAME=FILE")
+    parser.add_argument("--limit", type=int, default=0, help="at most about this many images per hand set")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "hands.md")
+    args = parser.parse_args()
+    models = dict(item.split("=", 1) for item in args.model) or {
+        "rps_cnn (shipped int8)": str(ROOT / "runtime/models/rps_int8.tflite"),
+        "rps_landmarks (shipped)": str(ROOT / "runtime/models/rps_landmarks.tflite")}
+    pi, kaust = hand_set("pi-validation", args.limit), hand_set("kaust", args.limit)
+    rooms = backgrounds(200)
+    sets = {"pi-validation": pi, "kaust-held-out-clips": kaust, "scenes": scenes(kaust, rooms),
+            "hand-free": [(room, -1) for room in rooms]}
+    rows = []
+    for name, path in models.items():
+        classifier = Classifier.open(path, threads=1)
+        modes = ("auto", "roi") if classifier.contract.input_kind == "hand_landmarks" else ("off", "roi", "auto")
+        for mode in modes:
+            gestures = HandGestures(classifier, mode)
+            cells = []
+            for set_name, items in sets.items():
+                accuracy, found, ms = measure(gestures, items)
+                cells.append((set_name, accuracy, found, ms))
+            rows.append((name, mode, cells))
+            print(name, mode, [(c[0], round(c[1] * 100, 1), round(c[2] * 100, 1)) for c in cells], flush=True)
+    write_text_atomic(args.out, _table(rows, sets, " ".join(["scripts/measure_hands.py"] + sys.argv[1:])))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _table(rows, sets, command: str) -> str:
+    names = list(sets)
+    head = ["model", "--hand"] + [f"{n} ({len(sets[n])}) acc / found" for n in names[:-1]] + [
+        f"hand-free ({len(sets['hand-free'])}) claims", "ms/frame (scenes)"]
+    lines = [f"Printed by `.venv/bin/python {command}` (one thread). Accuracy counts 'no hand' as wrong; 'found' is "
+             "the share of frames given a class; on hand-free frames every class is a false claim.", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, mode, cells in rows:
+        by = {c[0]: c for c in cells}
+        values = [f"{by[n][1]:.1%} / {by[n][2]:.0%}" for n in names[:-1]]
+        values += [f"{by['hand-free'][2]:.1%}", f"{by['scenes'][3]:.1f}"]
+        lines.append("| " + " | ".join([name, mode] + values) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

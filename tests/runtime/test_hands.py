@@ -1,0 +1,183 @@
+"""Hand finding (MediaPipe's palm + landmark models in numpy), --hand auto/roi/off, and the landmark classifier, on
+real images from ../shared/data and the real shipped model files."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import math
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from runtime_fixtures import REPO, edgecnn_run, one_line_error
+
+from edgecnn.runtime.classifier import Classifier
+from edgecnn.runtime.contract import HandCrop, ModelContract
+from edgecnn.runtime.errors import ContractError, ModelLoadError, OptionError
+from edgecnn.runtime.gesture import HandGestures
+from edgecnn.runtime.hand_data import clip_key, held_out_clip
+from edgecnn.runtime.hands import LANDMARK_MODEL, PALM_MODEL, HandFinder, landmark_features
+from edgecnn.runtime.images import read_image_rgb
+
+LANDMARK_CLASSIFIER = REPO / "runtime" / "models" / "rps_landmarks.tflite"
+
+
+@pytest.fixture(scope="module")
+def finder():
+    return HandFinder.open(threads=1)
+
+
+@pytest.fixture(scope="module")
+def pi_hands(shared_data):
+    files = sorted((shared_data / "rps-real-pi" / "validation").glob("*/*.jpg"))[::23]
+    return [(read_image_rgb(p), p.parent.name) for p in files]
+
+
+@pytest.fixture(scope="module")
+def hand_free(shared_data):
+    """Real photos of animals in rooms, enlarged to a webcam frame: no hand in them."""
+    files = sorted((shared_data / "cats-vs-dogs" / "validation").glob("*/*.jpg"))[::100]
+    return [cv2.resize(read_image_rgb(p), (640, 480)) for p in files]
+
+
+def test_shipped_hand_models_are_the_pinned_mediapipe_files():
+    spec = importlib.util.spec_from_file_location("fetch", REPO / "scripts" / "fetch-hand-models.py")
+    fetch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fetch)
+    for member, digest in fetch.MEMBERS.items():
+        assert hashlib.sha256((REPO / "runtime" / "models" / Path(member).name).read_bytes()).hexdigest() == digest
+    assert "Apache License" in (REPO / "runtime" / "models" / "HAND_MODELS_LICENSE").read_text()
+
+
+def test_finds_the_hand_in_real_pi_photos_with_landmarks_inside_the_frame(finder, pi_hands):
+    found = [finder.find(image, track=False) for image, _ in pi_hands]
+    assert sum(hand is not None for hand in found) >= 0.9 * len(pi_hands)
+    for (image, _), hand in zip(pi_hands, found):
+        if hand is None:
+            continue
+        height, width = image.shape[:2]
+        inside = ((hand.landmarks[:, 0] > -0.1 * width) & (hand.landmarks[:, 0] < 1.1 * width)
+                  & (hand.landmarks[:, 1] > -0.1 * height) & (hand.landmarks[:, 1] < 1.1 * height))
+        assert inside.mean() > 0.9
+        x0, y0, x1, y1 = hand.crop_box(image.shape)
+        assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height
+        assert 0.5 <= hand.presence <= 1.0
+
+
+def test_no_hand_in_most_real_hand_free_photos(finder, hand_free):
+    found = sum(finder.find(image, track=False) is not None for image in hand_free)
+    assert found <= 0.1 * len(hand_free), f"a hand found in {found} of {len(hand_free)} hand-free photos"
+    assert finder.find(np.zeros((480, 640, 3), np.uint8), track=False) is None
+
+
+def test_a_hand_placed_in_a_larger_real_photo_is_found_where_it_was_put(finder, pi_hands, hand_free):
+    image = pi_hands[0][0]
+    frame = hand_free[0].copy()
+    frame[200:200 + image.shape[0], 300:300 + image.shape[1]] = image
+    hand = finder.find(frame, track=False)
+    assert hand is not None
+    cx, cy = hand.landmarks[:, :2].mean(0)
+    assert 300 <= cx <= 300 + image.shape[1] and 200 <= cy <= 200 + image.shape[0]
+
+
+def test_the_next_frame_of_a_stream_is_tracked_without_the_detector(finder, pi_hands):
+    finder.reset()
+    image = pi_hands[1][0]
+    first = finder.find(image)
+    second = finder.find(image)
+    assert first is not None and first.found_by in ("palm", "frame")
+    assert second is not None and second.found_by == "tracking"
+    finder.reset()
+
+
+def test_landmark_features_ignore_position_size_and_roll(finder, pi_hands):
+    hand = next(h for h in (finder.find(image, track=False) for image, _ in pi_hands) if h is not None)
+    angle = math.radians(35)
+    turn = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    moved = hand.landmarks.copy()
+    moved[:, :2] = (hand.landmarks[:, :2] @ turn.T) * 2.5 + np.array([40.0, -13.0])
+    moved[:, 2] *= 2.5
+    np.testing.assert_allclose(landmark_features(moved), landmark_features(hand.landmarks), atol=1e-4)
+
+
+def test_the_shipped_landmark_classifier_reads_real_pi_hands(pi_hands):
+    gestures = HandGestures(Classifier.open(LANDMARK_CLASSIFIER, threads=1), "auto")
+    results = []
+    for image, label in pi_hands:
+        gestures.reset()
+        results.append(gestures.classify(image))
+    right = sum(r.prediction is not None and r.prediction.label == label for r, (_, label) in zip(results, pi_hands))
+    assert right >= 0.9 * len(pi_hands)
+
+
+def test_run_says_no_hand_and_never_a_class_on_a_hand_free_photo(tmp_path, pi_hands, hand_free):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a_hand.png"), cv2.cvtColor(pi_hands[0][0], cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(folder / "b_empty.png"), np.zeros((480, 640, 3), np.uint8))
+    for mode in ("auto", "roi"):
+        result = edgecnn_run("--model", LANDMARK_CLASSIFIER, "--source", folder, "--headless", "--hand", mode)
+        assert result.returncode == 0, result.stderr
+        hand, empty = (json.loads(line) for line in result.stdout.splitlines())
+        assert empty["label"] is None and empty["reason"] == "no hand" and empty["probabilities"] is None
+        if mode == "auto":
+            assert hand["label"] == pi_hands[0][1] and len(hand["box"]) == 4 and hand["hand"]["presence"] >= 0.5
+
+
+def test_an_image_model_without_a_crop_policy_is_cropped_with_the_defaults_and_says_so(tmp_path, pi_hands):
+    image = tmp_path / "hand.png"
+    cv2.imwrite(str(image), cv2.cvtColor(pi_hands[0][0], cv2.COLOR_RGB2BGR))
+    result = edgecnn_run("--source", image, "--headless", "--hand", "auto")  # the shipped rps_cnn int8
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("has no hand crop") == 1
+    record = json.loads(result.stdout)
+    assert record["label"] in ("paper", "rock", "scissors") and record["box"] is not None
+
+
+def test_landmark_model_with_hand_off_is_a_one_line_error(pi_hands):
+    result = edgecnn_run("--model", LANDMARK_CLASSIFIER, "--source", REPO / "docs", "--hand", "off", "--headless")
+    assert "reads hand landmarks; --hand off cannot feed it" in one_line_error(result)
+    with pytest.raises(OptionError):
+        HandGestures(Classifier.open(LANDMARK_CLASSIFIER), "off")
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated"])
+def test_a_missing_or_corrupt_hand_model_is_an_error_naming_the_file(tmp_path, damage):
+    broken = tmp_path / "palm_detection_lite.tflite"
+    if damage == "truncated":
+        broken.write_bytes(PALM_MODEL.read_bytes()[:5000])
+    with pytest.raises(ModelLoadError, match=str(broken)):
+        HandFinder.open(palm_model=broken, landmark_model=LANDMARK_MODEL)
+    wrong = tmp_path / "swapped.tflite"
+    shutil.copy(LANDMARK_MODEL, wrong)
+    with pytest.raises(ModelLoadError, match="expected a hand model"):
+        HandFinder.open(palm_model=wrong, landmark_model=LANDMARK_MODEL)
+
+
+def test_the_crop_policy_travels_in_the_contract_and_old_contracts_mean_off():
+    contract = ModelContract("m", ("a", "b"), (21, 3), input_kind="hand_landmarks", hand_crop=HandCrop(margin=0.3))
+    again = ModelContract.from_json(contract.to_json())
+    assert again.hand_crop == HandCrop(margin=0.3) and again.input_shape == (21, 3)
+    old = json.loads(contract.to_json())
+    for key in ("hand_crop", "input_kind"):
+        old.pop(key)
+    old["input_size"] = [150, 150]
+    assert ModelContract.from_dict(old).hand_crop is None
+    with pytest.raises(ContractError, match="hand_crop.margin"):
+        ModelContract.from_dict(dict(json.loads(contract.to_json()), hand_crop={"margin": "wide"}))
+    with pytest.raises(ContractError, match="needs a hand_crop"):
+        ModelContract("m", ("a", "b"), (21, 3), input_kind="hand_landmarks")
+
+
+def test_kaust_frames_of_one_clip_share_a_key_and_are_held_out_together(shared_data):
+    names = [p.name for p in sorted((shared_data / "rps-real-kaust" / "train").glob("*/*.jpg"))]
+    video = [n for n in names if "IMG_7079_MOV" in n]
+    assert len(video) > 10 and {clip_key(n) for n in video} == {"IMG_7079_MOV"}
+    assert len({held_out_clip(n) for n in video}) == 1
+    clips = {clip_key(n) for n in names}
+    held = {clip_key(n) for n in names if held_out_clip(n)}
+    assert 20 <= len(clips) < len(names) / 3 and 0.1 < len(held) / len(clips) < 0.35
