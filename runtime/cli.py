@@ -12,7 +12,10 @@ from edgecnn.runtime.backends import backend_names
 from edgecnn.runtime.contract import CHANNEL_ORDERS
 from edgecnn.runtime.errors import ModelLoadError, OptionError
 
-SHIPPED_MODEL = Path(__file__).resolve().parent / "models" / "rps_int8.tflite"
+# The default: rock-paper-scissors from the hand landmarks, "no hand" when there is none (scripts/ship-hand-model.sh;
+# measured best on held-out people, rooms and empty frames: docs/results/hands.md). The chapter's CNN ships too.
+SHIPPED_MODEL = Path(__file__).resolve().parent / "models" / "rps_landmarks.tflite"
+SHIPPED_CNN = Path(__file__).resolve().parent / "models" / "rps_int8.tflite"
 
 EXAMPLES = """examples:
   edgecnn run --model rps_int8.tflite                     # default camera, window with label, top-3, FPS

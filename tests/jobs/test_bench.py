@@ -96,10 +96,10 @@ def test_worker_reports_its_own_peak_rss_not_its_parents():
 
     import tensorflow as tf
 
-    from edgecnn.runtime.cli import SHIPPED_MODEL
+    from edgecnn.runtime.cli import SHIPPED_CNN
 
     tf.constant([1.0]) + 1.0  # TensorFlow loaded and running in this (parent) process
-    spec = {"model": str(SHIPPED_MODEL), "backend": "litert", "threads": 1, "runs": 3, "warmup": 1}
+    spec = {"model": str(SHIPPED_CNN), "backend": "litert", "threads": 1, "runs": 3, "warmup": 1}
     done = subprocess.run([sys.executable, "-m", "edgecnn.bench_worker", json.dumps(spec)], capture_output=True,
                           text=True, check=True)
     worker = json.loads(done.stdout)["peak_rss_mb"]

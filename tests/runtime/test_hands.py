@@ -24,6 +24,7 @@ from edgecnn.runtime.hands import LANDMARK_MODEL, PALM_MODEL, HandFinder, landma
 from edgecnn.runtime.images import read_image_rgb
 
 LANDMARK_CLASSIFIER = REPO / "runtime" / "models" / "rps_landmarks.tflite"
+SHIPPED_CNN = REPO / "runtime" / "models" / "rps_int8.tflite"
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +132,7 @@ def test_run_says_no_hand_and_never_a_class_on_a_hand_free_photo(tmp_path, pi_ha
 def test_an_image_model_without_a_crop_policy_is_cropped_with_the_defaults_and_says_so(tmp_path, pi_hands):
     image = tmp_path / "hand.png"
     cv2.imwrite(str(image), cv2.cvtColor(pi_hands[0][0], cv2.COLOR_RGB2BGR))
-    result = edgecnn_run("--source", image, "--headless", "--hand", "auto")  # the shipped rps_cnn int8
+    result = edgecnn_run("--model", SHIPPED_CNN, "--source", image, "--headless", "--hand", "auto")
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("has no hand crop") == 1
     record = json.loads(result.stdout)

@@ -12,17 +12,17 @@ import shutil
 import pytest
 from runtime_fixtures import edgecnn_run
 
-from edgecnn.runtime.cli import SHIPPED_MODEL
+from edgecnn.runtime.cli import SHIPPED_CNN
 from edgecnn.runtime.model_file import read_contract
 
 LABELS = ("paper", "rock", "scissors")
 
 
 def test_shipped_model_is_the_uint8_int8_rps_model_with_its_record():
-    contract = read_contract(SHIPPED_MODEL)
+    contract = read_contract(SHIPPED_CNN)
     assert contract.labels == LABELS and tuple(contract.input_size) == (150, 150)
-    assert SHIPPED_MODEL.stat().st_size < 8_000_000
-    record = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
+    assert SHIPPED_CNN.stat().st_size < 8_000_000
+    record = json.loads(SHIPPED_CNN.with_suffix(".json").read_text())
     assert record["format"] == "tflite_int8_uint8io"
     assert any(command.split()[1:3] == ["train", "rps_cnn"] for command in record["commands"])
     # Every export check on its own held-out split (rps-real-pi validation) passed before it was shipped.
@@ -50,7 +50,7 @@ def test_run_without_model_classifies_real_held_out_images(shared_data, tmp_path
     assert len(records) == sum(len(_held_out(shared_data, dataset, label)) for label in LABELS)
     accuracy = sum(r["label"] == r["source"].rsplit("/", 1)[-1].split("__")[0] for r in records) / len(records)
     # What training measured on the whole held-out part of this source (Keras, before int8), as the record says.
-    record = json.loads(SHIPPED_MODEL.with_suffix(".json").read_text())
+    record = json.loads(SHIPPED_CNN.with_suffix(".json").read_text())
     stated = next(acc for source, acc in record["training"]["eval_accuracy_by_source"].items()
                   if source.rstrip("/").endswith(dataset))
     # The same images through the int8 file and the runtime: within int8's drift of Keras' figure.
