@@ -58,6 +58,9 @@ class HandCrop:
     """Make the box square (on its larger side) before the margin, as the training crops were."""
     min_presence: float = 0.5
     """The landmark model's hand-presence score a region needs to count as a hand; below it: "no hand"."""
+    no_hand_label: str | None = None
+    """A label of the model that means "not a hand" (learned from hand-free photos, where the landmark model still
+    sees hands in paws and textures); predicting it is "no hand", never a class."""
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,8 @@ def _problems(contract: ModelContract) -> list[str]:
             problems.append(f"hand_crop.margin must be a number in [0, 2], got {crop.margin!r}")
         if not (isinstance(crop.min_presence, (int, float)) and 0.0 <= crop.min_presence <= 1.0):
             problems.append(f"hand_crop.min_presence must be a number in [0, 1], got {crop.min_presence!r}")
+        if crop.no_hand_label is not None and crop.no_hand_label not in contract.labels:
+            problems.append(f"hand_crop.no_hand_label {crop.no_hand_label!r} is not one of the labels")
         if not isinstance(crop.square, bool):
             problems.append(f"hand_crop.square must be true or false, got {crop.square!r}")
     low, high = contract.value_range

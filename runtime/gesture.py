@@ -87,6 +87,8 @@ class HandGestures:
                 return self._no_hand(start, None)
             box = hand.crop_box(frame_rgb.shape, self.crop.margin, self.crop.square)
         prediction = self._predict(frame_rgb, box, hand)
+        if prediction.label == self.crop.no_hand_label:
+            return GestureResult(None, box, hand, "no hand", (time.perf_counter() - start) * 1000.0)
         return GestureResult(prediction, box, hand, None, (time.perf_counter() - start) * 1000.0)
 
     def _predict(self, frame_rgb: np.ndarray, box: tuple[int, int, int, int], hand: Hand | None) -> Prediction:

@@ -64,11 +64,15 @@ def class_folders(split_dir: Path) -> tuple[str, ...]:
 
 
 def scan_split(split_dir: str | Path, finder: HandFinder, classes: tuple[str, ...] | None = None,
-               keep=None, cache_dir: Path | None = None) -> HandScan:
-    """Finds the hand in every image of ``split_dir``; ``keep(path) -> bool`` chooses files (hold-out rules)."""
+               keep=None, cache_dir: Path | None = None, frame_size: tuple[int, int] | None = None) -> HandScan:
+    """Finds the hand in every image of ``split_dir``; ``keep(path) -> bool`` chooses files (hold-out rules).
+
+    ``frame_size`` ``(height, width)``: enlarge each image to a camera frame first (hand-free photos seen as a webcam
+    would, where the finder also searches tiles of the frame).
+    """
     split_dir = Path(split_dir)
     classes = classes or class_folders(split_dir)
-    cache = _Cache(cache_dir)
+    cache = _Cache(cache_dir, finder.settings_key() + f"|frame={frame_size}", frame_size)
     scan = HandScan(classes=classes)
     for index, name in enumerate(classes):
         for path in sorted((split_dir / name).iterdir()):
@@ -95,11 +99,12 @@ def find_landmarks(image_rgb: np.ndarray, finder: HandFinder) -> np.ndarray | No
     return None if hand is None else hand.landmarks
 
 
-def crop_hands(src: Path, out: Path, finder: HandFinder, crop: HandCrop = HandCrop()) -> dict[str, HandScan]:
+def crop_hands(src: Path, out: Path, finder: HandFinder, crop: HandCrop | None = None) -> dict[str, HandScan]:
     """``edgecnn data crop-hands``: writes the crop the model would see of every image, split by split.
 
     ``OUT/<split>/<class>/<file>`` mirrors ``SRC``; ``OUT/<split>/no-hand.txt`` lists the images with no hand found.
     """
+    crop = crop or HandCrop()
     scans = {}
     for split_dir in sorted(p for p in Path(src).iterdir() if p.is_dir() and not p.name.startswith(".")):
         scan = scan_split(split_dir, finder)
@@ -160,10 +165,12 @@ def held_out_clip(file_name: str, fraction: float = 0.2) -> bool:
 
 
 class _Cache:
-    """Landmarks per file, keyed by path, size and mtime, in one JSON file per cache folder."""
+    """Landmarks per file, keyed by path, size and mtime, in one JSON file per cache folder and finder setting."""
 
-    def __init__(self, folder: Path | None):
-        self.file = None if folder is None else Path(folder) / f"hand-landmarks-v{CACHE_VERSION}.json"
+    def __init__(self, folder: Path | None, settings: str, frame_size: tuple[int, int] | None = None):
+        self.frame_size = frame_size
+        digest = hashlib.sha1(settings.encode("utf-8")).hexdigest()[:12]  # other finder settings, other cache
+        self.file = None if folder is None else Path(folder) / f"hand-landmarks-v{CACHE_VERSION}-{digest}.json"
         self.entries: dict = {}
         self.dirty = False
         if self.file is not None and self.file.is_file():
@@ -178,7 +185,12 @@ class _Cache:
         if key in self.entries:
             value = self.entries[key]
             return None if value is None else np.asarray(value, dtype=np.float32)
-        points = find_landmarks(read_image_rgb(path), finder)
+        image = read_image_rgb(path)
+        if self.frame_size is not None:
+            import cv2
+
+            image = cv2.resize(image, self.frame_size[::-1], interpolation=cv2.INTER_LINEAR)
+        points = find_landmarks(image, finder)
         self.entries[key] = None if points is None else np.round(points, 3).tolist()
         self.dirty = True
         return points

@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from edgecnn.runtime.backends import Backend, open_backend
@@ -44,6 +45,7 @@ TRACK_SCALE, TRACK_SHIFT_Y = 2.0, -0.1
 # of the frame's longer side). The landmark model expects an upright hand, so a hand entering from the side (a Pi
 # camera over a table) needs the frame turned; a hand that fills a tight crop needs the view zoomed out. Order and
 # set: the greedy cover of hands found in samples of the rps-real-pi and rps-real-kaust training sets.
+TILE_FRACTION, MIN_TILE = 0.6, 192  # tile search: squares of 0.6 of the longer side, never below the detector's size
 FALLBACK_VIEWS = ((0, 1.0), (90, 1.0), (270, 1.0), (270, 1.4))
 
 
@@ -84,8 +86,10 @@ class HandFinder:
     """Palm detector + landmark model on one interpreter backend, with the tracked region between frames."""
 
     def __init__(self, palm: Backend, landmark: Backend, min_presence: float = 0.5, min_palm_score: float = 0.5,
-                 max_palms: int = 2, fallback_views: tuple[tuple[float, float], ...] = FALLBACK_VIEWS):
+                 max_palms: int = 2, fallback_views: tuple[tuple[float, float], ...] = FALLBACK_VIEWS,
+                 tile_search: bool = True):
         self.palm, self.landmark = palm, landmark
+        self.tile_search = tile_search
         self.fallback_views = fallback_views
         self.min_presence, self.min_palm_score, self.max_palms = min_presence, min_palm_score, max_palms
         self._tracked: RotatedRect | None = None
@@ -98,6 +102,12 @@ class HandFinder:
         """Loads both models (a missing or broken file is a :class:`ModelLoadError` naming it)."""
         return cls(open_backend(palm_model, backend, threads), open_backend(landmark_model, backend, threads),
                    **options)
+
+    def settings_key(self) -> str:
+        """Everything that changes what :meth:`find` returns for a still picture (cache keys of scanned folders)."""
+        models = "|".join(f"{b.path.name}:{b.path.stat().st_size}" for b in (self.palm, self.landmark))
+        return (f"{models}|{self.min_presence}|{self.min_palm_score}|{self.max_palms}|{self.fallback_views}|"
+                f"{self.tile_search}|{TILE_FRACTION}")
 
     def reset(self) -> None:
         """Forget the tracked hand (a new, unrelated picture follows: image folders)."""
@@ -119,12 +129,16 @@ class HandFinder:
 
     def _detect(self, frame_rgb: np.ndarray) -> Hand | None:
         tensor, side, pad_x, pad_y = letterbox(frame_rgb)
-        regressors, logits = _palm_outputs(self.palm.invoke_all(tensor))
-        palms = decode_palms(regressors, logits, side, pad_x, pad_y, self.min_palm_score)[: self.max_palms]
-        hands = [self._landmarks(frame_rgb, palm_to_hand_rect(palm), "palm") for palm in palms]
-        hands = [hand for hand in hands if hand is not None]
-        if hands:
-            return max(hands, key=lambda hand: hand.presence)
+        hand = self._palms_to_hand(frame_rgb, tensor, side, pad_x, pad_y)
+        if hand is not None:
+            return hand
+        for x0, y0, tile in tiles(frame_rgb.shape) if self.tile_search else ():
+            # a hand far from the camera is a few pixels in the whole-frame view: look at each part closer
+            crop = cv2.resize(frame_rgb[y0:y0 + tile, x0:x0 + tile], (192, 192), interpolation=cv2.INTER_AREA)
+            hand = self._palms_to_hand(frame_rgb, (crop.astype(np.float32) * np.float32(1 / 255.0))[None],
+                                       float(tile), -float(x0), -float(y0))
+            if hand is not None:
+                return hand
         height, width = frame_rgb.shape[:2]
         for degrees, scale in self.fallback_views:
             view = RotatedRect(width / 2.0, height / 2.0, float(max(height, width)) * scale, math.radians(degrees))
@@ -133,6 +147,13 @@ class HandFinder:
                 # one more pass on the region its own landmarks give: a whole-frame view is coarse
                 return self._landmarks(frame_rgb, track_region(first), "frame") or first
         return None
+
+    def _palms_to_hand(self, frame_rgb, tensor, side, pad_x, pad_y) -> Hand | None:
+        regressors, logits = _palm_outputs(self.palm.invoke_all(tensor))
+        palms = decode_palms(regressors, logits, side, pad_x, pad_y, self.min_palm_score)[: self.max_palms]
+        hands = [self._landmarks(frame_rgb, palm_to_hand_rect(palm), "palm") for palm in palms]
+        hands = [hand for hand in hands if hand is not None]
+        return max(hands, key=lambda hand: hand.presence) if hands else None
 
     def landmarks_in(self, frame_rgb: np.ndarray, region: RotatedRect) -> Hand | None:
         """The hand in one given region (``--hand roi``), or None when the landmark model sees none there."""
@@ -146,6 +167,18 @@ class HandFinder:
             return None
         landmarks = region.to_frame(points.reshape(LANDMARKS, 3).astype(np.float64), LANDMARK_INPUT)
         return Hand(presence, landmarks.astype(np.float32), handedness, found_by, region)
+
+
+def tiles(shape: tuple[int, ...]) -> list[tuple[int, int, int]]:
+    """Overlapping squares ``(x0, y0, side)`` of :data:`TILE_FRACTION` of the frame's longer side covering a frame
+    large enough to need them (a 2x2 grid on a 640x480 frame); none for small pictures."""
+    height, width = shape[:2]
+    tile = int(round(max(height, width) * TILE_FRACTION))
+    if tile < MIN_TILE or tile >= min(height, width):
+        return []
+    xs = sorted({0, width - tile}) if width > tile else [0]
+    ys = sorted({0, height - tile}) if height > tile else [0]
+    return [(x, y, tile) for y in ys for x in xs]
 
 
 def track_region(hand: Hand) -> RotatedRect:

@@ -1,8 +1,9 @@
 """MediaPipe's palm detector in numpy: SSD anchors, box and keypoint decoding, weighted NMS, palm -> hand box.
 
-The model (``palm_detection_lite.tflite``, Apache-2.0, see ``models/HAND_MODELS.md``) takes a 192x192 RGB picture
-scaled to [0, 1] (measured: with [-1, 1] it puts palms in the corners) (the frame letterboxed into a square) and gives 2016 anchored candidates: 18 regressed values
-(box centre, size, 7 palm keypoints) and one score logit each. The constants below are the ones MediaPipe's own graph
+The model (``palm_detection_lite.tflite``, Apache-2.0, see ``models/HAND_MODELS.md``) takes a 192x192 RGB
+picture scaled to [0, 1] (measured: with [-1, 1] it puts palms in the corners), the frame letterboxed into a
+square, and gives 2016 anchored candidates: 18 regressed values (box centre, size, 7 palm keypoints) and one score
+logit each. The constants below are the ones MediaPipe's own graph
 (``palm_detection_cpu.pbtxt``, ``palm_detection_detection_to_roi.pbtxt``) uses with this model; changing them
 silently changes every box, so they live here and nowhere else.
 """

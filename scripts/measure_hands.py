@@ -83,7 +83,7 @@ def measure(gestures: HandGestures, items) -> tuple[float, float, float]:
         result = gestures.classify(image)
         if result.prediction is not None:
             found += 1
-            correct += int(result.prediction.index == label)
+            correct += int(label >= 0 and result.prediction.label == LABELS[label])
     ms = (time.perf_counter() - started) * 1000.0 / max(1, len(items))
     return correct / len(items), found / len(items), ms
 

@@ -31,6 +31,9 @@ def _register_train(subparsers) -> None:
     parser.add_argument("--data", type=Path, action="append", default=[], metavar="PATH",
                         help="data root with <split>/<class>/ folders (repeat to mix sources); default: the "
                              "model's dataset under $EDGECNN_DATA, the download cache, or the OS package")
+    parser.add_argument("--no-hand-data", type=Path, action="append", default=[], metavar="PATH",
+                        help="hand-landmark models: a root of photos without hands (repeatable); the hands the finder "
+                             "imagines in them train the 'none' class; default: the cats-vs-dogs set")
     parser.add_argument("--out", type=Path, help="artifact folder (default: artifacts/MODEL)")
     parser.add_argument("--epochs", type=int, help="epochs (default: the model's own)")
     parser.add_argument("--batch-size", type=int, help="batch size (default: the model's own)")
@@ -85,6 +88,7 @@ def _run_train(args) -> int:
         build_options["weights"] = args.weights
     options = TrainOptions(
         model=args.model, out=args.out or Path("artifacts") / args.model, data=tuple(args.data),
+        no_hand_data=tuple(args.no_hand_data),
         epochs=args.epochs, batch_size=args.batch_size, augment=args.augment, seed=args.seed, limit=args.limit,
         augmentation=args.augmentation,
         lr_schedule=args.lr_schedule, early_stopping=args.early_stopping, init_from=args.init_from,

@@ -62,6 +62,9 @@ class TrainOptions:
     learning_rate: float | None = None
     """The optimizer's starting learning rate; None: the chapter's (e.g. lower it when continuing from
     ``init_from``)."""
+    no_hand_data: tuple[Path, ...] = ()
+    """Hand-landmark models: roots of photos without hands (``<root>/<split>/<class>/``) whose imagined hands train
+    the ``none`` class; empty: the cats-vs-dogs set where ``--data`` would find it."""
     build_options: dict = field(default_factory=dict)
     """Extra keyword arguments for the model's ``build`` (e.g. ``weights`` for inception_transfer)."""
     verbose: int = 2
@@ -118,7 +121,7 @@ def train(options: TrainOptions) -> Path | None:
         model_name=spec.name, labels=data.labels, input_size=spec.input_shape[:2],
         channel_order=spec.channel_order, resize=spec.resize, output_activation=spec.output_activation,
         format="keras", input_kind=spec.input_kind,
-        hand_crop=HandCrop() if spec.input_kind == "hand_landmarks" else None,
+        hand_crop=_hand_crop(spec, data.labels),
         dataset=get_dataset(spec.dataset).name,
         extra={"data": data.description, "light_on_dark": spec.light_on_dark})
     with atomic_directory(options.out) as staging:
@@ -134,6 +137,12 @@ def train(options: TrainOptions) -> Path | None:
     return Path(options.out)
 
 
+def _hand_crop(spec: ModelSpec, labels: tuple[str, ...]) -> HandCrop | None:
+    if spec.input_kind != "hand_landmarks":
+        return None
+    return HandCrop(no_hand_label="none" if "none" in labels else None)
+
+
 def _load(spec: ModelSpec, options: TrainOptions) -> TrainingData:
     dataset = get_dataset(spec.dataset)
     roots = [Path(p) for p in options.data] or find_roots(dataset)
@@ -143,7 +152,8 @@ def _load(spec: ModelSpec, options: TrainOptions) -> TrainingData:
     if spec.input_kind == "hand_landmarks":
         from edgecnn.train.landmark_data import load_landmark_data
 
-        data = load_landmark_data(dataset, roots, options.limit, options.seed)
+        no_hand = [Path(p) for p in options.no_hand_data] or find_roots(get_dataset("cats_vs_dogs"))
+        data = load_landmark_data(dataset, roots, options.limit, options.seed, no_hand)
     else:
         data = load_training_data(dataset, roots, spec.input_shape, options.limit, options.seed, spec.resize)
     if len(data.labels) != spec.num_classes:

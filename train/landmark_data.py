@@ -21,10 +21,14 @@ from edgecnn.train.datasets import DatasetSpec
 from edgecnn.train.errors import DataError
 
 CACHE_DIR = Path.home() / ".cache" / "edgecnn" / "hands"
+NO_HAND_LABEL = "none"
+CAMERA_FRAME = (480, 640)  # hand-free photos are also seen enlarged to a webcam frame, where tiles are searched
 
 
 def load_landmark_data(dataset: DatasetSpec, roots: list[Path], limit: int | None, seed: int,
-                       cache_dir: Path | None = CACHE_DIR) -> TrainingData:
+                       no_hand_roots: list[Path] = (), cache_dir: Path | None = CACHE_DIR) -> TrainingData:
+    """Hands of ``roots`` by class; with ``no_hand_roots`` (photos without hands, any class folders), every hand the
+    finder imagines in them becomes an example of the extra class :data:`NO_HAND_LABEL`."""
     finder = HandFinder.open(threads=1)
     train_parts, eval_parts, not_found, labels = [], [], {}, None
     for root in roots:
@@ -50,11 +54,33 @@ def load_landmark_data(dataset: DatasetSpec, roots: list[Path], limit: int | Non
             not_found[key] = len(scan.not_found)
     if labels is None:
         raise DataError("no data roots given")
+    if no_hand_roots:
+        labels = _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, dataset, cache_dir, not_found)
     train = _mirrored(_concat(train_parts))
     description = {"kind": "hand_landmarks", "roots": [str(r.resolve()) for r in roots],
                    "hold_out": "own validation/test split, else whole source clips (SHA-1 of the clip key, 1 in 5)",
                    "no_hand_found": not_found}
     return TrainingData(labels, train, _concat(eval_parts), dataset.eval_split, description)
+
+
+def _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, dataset, cache_dir, counts):
+    combined = tuple(sorted(labels + (NO_HAND_LABEL,)))
+    remap = np.array([combined.index(name) for name in labels])
+    for parts in (train_parts, eval_parts):
+        for i, part in enumerate(parts):
+            parts[i] = Split(part.images, remap[part.labels], part.sources)
+    none = combined.index(NO_HAND_LABEL)
+    for root in no_hand_roots:
+        own_eval = held_out_split_of(root, dataset.eval_split)
+        if own_eval is None:
+            raise DataError(f"--no-hand-data {root}: expected its own validation/ or test/ split beside train/")
+        for split, parts in ((dataset.train_split, train_parts), (own_eval, eval_parts)):
+            for frame in (None, CAMERA_FRAME):
+                scan = scan_split(root / split, finder, None, None, cache_dir, frame)
+                features = scan.features().reshape(-1, 21, 3)
+                parts.append(Split(features, np.full(len(features), none, dtype=np.int64), [str(root)] * len(features)))
+                counts[f"{root.name}/{split} hands imagined ({'camera frame' if frame else 'as is'})"] = len(features)
+    return combined
 
 
 def _per_class(labels: np.ndarray, limit: int | None, seed: int) -> np.ndarray:

@@ -108,7 +108,7 @@ def test_landmark_features_ignore_position_size_and_roll(finder, pi_hands):
 def test_the_shipped_landmark_classifier_reads_real_pi_hands(pi_hands):
     gestures = HandGestures(Classifier.open(LANDMARK_CLASSIFIER, threads=1), "auto")
     results = []
-    for image, label in pi_hands:
+    for image, _label in pi_hands:
         gestures.reset()
         results.append(gestures.classify(image))
     right = sum(r.prediction is not None and r.prediction.label == label for r, (_, label) in zip(results, pi_hands))
@@ -137,6 +137,21 @@ def test_an_image_model_without_a_crop_policy_is_cropped_with_the_defaults_and_s
     assert result.stderr.count("has no hand crop") == 1
     record = json.loads(result.stdout)
     assert record["label"] in ("paper", "rock", "scissors") and record["box"] is not None
+
+
+def test_the_no_hand_label_of_a_contract_is_no_hand_never_a_class(pi_hands):
+    classifier = Classifier.open(LANDMARK_CLASSIFIER, threads=1)
+    crop = classifier.contract.hand_crop
+    assert crop.no_hand_label == "none" and "none" in classifier.labels
+    gestures = HandGestures(classifier, "auto")
+    probe = gestures.classify(pi_hands[0][0])
+    assert probe.prediction is not None
+    # the same hand, read by a contract that names its predicted label "not a hand"
+    from dataclasses import replace
+
+    relabelled = replace(classifier.contract, hand_crop=replace(crop, no_hand_label=probe.prediction.label))
+    result = HandGestures(Classifier(classifier.backend, relabelled), "auto").classify(pi_hands[0][0])
+    assert result.prediction is None and result.reason == "no hand" and result.hand is not None
 
 
 def test_landmark_model_with_hand_off_is_a_one_line_error(pi_hands):

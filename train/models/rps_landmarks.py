@@ -19,7 +19,7 @@ def build():
     x = layers.Dense(128, activation="relu")(x)
     x = layers.Dropout(0.3)(x)
     x = layers.Dense(64, activation="relu")(x)
-    outputs = layers.Dense(3, activation="softmax", name="probabilities", dtype="float32")(x)
+    outputs = layers.Dense(4, activation="softmax", name="probabilities", dtype="float32")(x)
     model = keras.Model(inputs, outputs, name="rps_landmarks")
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
     return model
@@ -27,13 +27,13 @@ def build():
 
 SPEC = ModelSpec(
     name="rps_landmarks",
-    summary="Rock-Paper-Scissors from 21 hand landmarks (MediaPipe hand landmark model), MLP 128-64-3 (16,643 params)",
+    summary="Rock-Paper-Scissors from MediaPipe's 21 hand landmarks, MLP 128-64-4 with a 'none' class (16,708 params)",
     input_shape=(21, 3),
     dataset="rps",
     output_activation="softmax",
-    num_classes=3,
+    num_classes=4,  # none, paper, rock, scissors: 'none' is learned from hand-free photos
     build=build,
-    expected_params=16_643,
+    expected_params=16_708,
     epochs=60,
     batch_size=64,
     augment=False,
