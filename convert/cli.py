@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from edgecnn.cli import DefaultsHelpFormatter
 from edgecnn.convert.formats import format_names, get_format
+from edgecnn.help_format import DefaultsHelpFormatter
 
 
 def register(subparsers) -> None:

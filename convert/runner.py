@@ -26,6 +26,8 @@ from edgecnn.convert.calibration import CalibrationOptions, load_calibration
 from edgecnn.convert.embed import embed_in_file
 from edgecnn.convert.errors import ConversionError
 from edgecnn.convert.formats import ExportFormat, format_names, get_format
+from edgecnn.data.artifact import Artifact
+from edgecnn.data.errors import DataError
 from edgecnn.runtime.contract import ModelContract, TensorQuantization, write_sidecar
 
 
@@ -65,11 +67,8 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def open_artifact(root: str | Path):
+def open_artifact(root: str | Path) -> Artifact:
     """The artifact folder (model.keras + contract); ConversionError naming what is missing."""
-    from edgecnn.train.artifact import Artifact
-    from edgecnn.train.errors import DataError
-
     try:
         return Artifact.open(root)
     except DataError as err:
@@ -99,7 +98,7 @@ def convert_artifact(root: str | Path, options: ConvertOptions,
     calibration, info = None, None
     if any(fmt.quantization.needs_calibration for fmt in formats):
         images = load_calibration(artifact.contract, options.calibration, on_note)
-        calibration = images.pixels
+        calibration = images.images
         info = {"calibration_classes": dict(zip(artifact.contract.labels,
                                                 images.per_class(len(artifact.contract.labels)))),
                 "calibration_data": str(options.calibration.data) if options.calibration.data else None}

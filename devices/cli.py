@@ -9,8 +9,8 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from edgecnn.cli import DefaultsHelpFormatter
 from edgecnn.devices.profiles import BACKEND_OF, CAMERA_KINDS, get_profile, load_profiles, profile_names
+from edgecnn.help_format import DefaultsHelpFormatter
 
 DEPLOY_EXAMPLES = """examples:
   edgecnn deploy artifacts/rps --profile rpi5 --host pi@raspberrypi.local
@@ -118,7 +118,8 @@ def _make_bundle(args: argparse.Namespace, profile, workdir: Path):
     if args.wheel is None:
         print("building the edgecnn wheel (pip wheel --no-deps)...", file=sys.stderr)
     wheel = args.wheel or build_wheel(workdir)
-    smoke = args.smoke_images or default_smoke_images(read_contract(model).extra, args.smoke_per_class)
+    contract = read_contract(model)
+    smoke = args.smoke_images or default_smoke_images(contract.extra, args.smoke_per_class, contract.labels)
     return build_bundle(profile, BundleOptions(model=model, wheel=wheel, smoke_images=tuple(smoke)))
 
 

@@ -19,6 +19,7 @@ from edgecnn.errors import EdgecnnError
 # or not installed) is simply left out.
 STAGE_CLI_MODULES = (
     "edgecnn.train.cli",
+    "edgecnn.data.cli",
     "edgecnn.convert.cli",
     "edgecnn.runtime.cli",
     "edgecnn.devices.cli",
@@ -59,15 +60,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"edgecnn {args.command}: interrupted", file=sys.stderr)
         return 130
     return int(result or 0)
-
-
-class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows defaults in --help and keeps the description's line breaks."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        # A help text that already names its default (or an empty default: None, []) gets no "(default: ...)" suffix,
-        # which would otherwise read "(default: the model's own) (default: None)".
-        help_text = action.help or ""
-        if "default" in help_text or action.default in (None, [], argparse.SUPPRESS):
-            return help_text
-        return super()._get_help_string(action)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
-from edgecnn.cli import DefaultsHelpFormatter
+from edgecnn.help_format import DefaultsHelpFormatter
 
 
 def register(subparsers) -> None:
@@ -35,7 +36,8 @@ def _run_bench(args) -> int:
     if args.threads < 1 or args.runs < 1 or args.limit < 1:
         raise BenchError("--threads, --runs and --limit must be at least 1")
     rows = bench(args.target, BenchOptions(threads=args.threads, runs=args.runs, limit_per_class=args.limit,
-                                           data=args.data, backends=tuple(args.backend)))
+                                           data=args.data, backends=tuple(args.backend)),
+                 on_note=lambda note: print(f"edgecnn bench: {note}", file=sys.stderr))
     print(rows_to_json(rows) if args.json else format_table(rows))
     failed = [row for row in rows if row.error]
     if failed and len(failed) == len(rows):
@@ -44,6 +46,7 @@ def _run_bench(args) -> int:
 
 
 def _register_pipeline(subparsers) -> None:
+    from edgecnn.train.cli import add_build_option_flags
     from edgecnn.train.registry import model_names
 
     parser = subparsers.add_parser(
@@ -60,17 +63,18 @@ def _register_pipeline(subparsers) -> None:
     parser.add_argument("--formats", nargs="+", default=[], help="export formats (default: all)")
     parser.add_argument("--verify-limit", type=int, default=100, help="held-out images per class for verify/bench")
     parser.add_argument("--threads", type=int, default=1, help="interpreter threads for bench")
-    parser.add_argument("--weights", help="inception_transfer only: imagenet, PATH or random")
+    add_build_option_flags(parser)
     parser.set_defaults(handler=_run_pipeline)
 
 
 def _run_pipeline(args) -> int:
     from edgecnn.pipeline import PipelineOptions, run_pipeline
+    from edgecnn.train.cli import build_options_from
 
     options = PipelineOptions(
         model=args.model, out=args.out or Path("artifacts") / args.model, data=tuple(args.data), epochs=args.epochs,
         limit=args.limit, formats=tuple(args.formats), verify_limit=args.verify_limit, threads=args.threads,
-        build_options={"weights": args.weights} if args.weights else {})
+        build_options=build_options_from(args, args.model))
     report = run_pipeline(options)
     verify = report.parent / "verify.json"
     if verify.is_file() and json.loads(verify.read_text()).get("passed") is False:

@@ -10,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from edgecnn.cli import DefaultsHelpFormatter
+from edgecnn.help_format import DefaultsHelpFormatter
 from edgecnn.inspect.kernels import KERNELS
 
 SUBCOMMANDS = ("filters", "features", "summary")

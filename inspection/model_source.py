@@ -41,7 +41,7 @@ def resolve_model(model: str | Path) -> ModelSource:
     text = str(model)
     path = Path(model)
     if path.is_dir():
-        from edgecnn.train.artifact import Artifact
+        from edgecnn.data.artifact import Artifact
 
         return ModelSource("keras", text, Artifact.open(path).model_path)
     if path.is_file():
@@ -114,7 +114,7 @@ def contract_of(source: ModelSource) -> ModelContract:
 
 def registry_contract(name: str) -> ModelContract:
     """The contract an untrained registry model would be trained with: its spec's input and its data set's labels."""
-    from edgecnn.train.datasets import get_dataset
+    from edgecnn.data.datasets import get_dataset
     from edgecnn.train.registry import get_spec
 
     spec = get_spec(name)

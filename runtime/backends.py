@@ -104,6 +104,18 @@ def backend_names() -> list[str]:
     return list(_REGISTRY)
 
 
+def backend_entry(name: str) -> BackendEntry:
+    """The registered backend ``name`` (its suffixes, pip package, module); :class:`ModelLoadError` lists the names."""
+    if name not in _REGISTRY:
+        raise ModelLoadError(f"unknown backend {name!r}; choose one of: {', '.join(_REGISTRY)}")
+    return _REGISTRY[name]
+
+
+def backend_entries() -> list[BackendEntry]:
+    """Every registered backend, in auto-selection order."""
+    return list(_REGISTRY.values())
+
+
 def default_threads() -> int:
     """One thread per core, at most 4 (a Pi 4/5 has 4; more rarely helps these small models)."""
     return max(1, min(4, os.cpu_count() or 1))

@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from edgecnn.cli import DefaultsHelpFormatter
+from edgecnn.help_format import DefaultsHelpFormatter
 from edgecnn.runtime.backends import backend_names
 from edgecnn.runtime.contract import CHANNEL_ORDERS
 from edgecnn.runtime.errors import ModelLoadError, OptionError

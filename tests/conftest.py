@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
-# Library code finds the chapter's data sets through $EDGECNN_DATA (see edgecnn.train.datasets.find_roots).
+# Library code finds the chapter's data sets through $EDGECNN_DATA (see edgecnn.data.datasets.find_roots).
 os.environ.setdefault("EDGECNN_DATA", str(SHARED_DATA))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

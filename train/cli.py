@@ -1,4 +1,4 @@
-"""``edgecnn train`` and ``edgecnn data``: command-line front of the training stage (no TensorFlow at import)."""
+"""``edgecnn train``: command-line front of the training stage (no TensorFlow at import)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,13 @@ import argparse
 import json
 from pathlib import Path
 
-from edgecnn.cli import DefaultsHelpFormatter
+from edgecnn.help_format import DefaultsHelpFormatter
 from edgecnn.train.augment import PRESETS
-from edgecnn.train.datasets import DATASETS
 from edgecnn.train.registry import get_spec, model_names
 
 
 def register(subparsers) -> None:
     _register_train(subparsers)
-    _register_data(subparsers)
 
 
 def _register_train(subparsers) -> None:
@@ -45,14 +43,12 @@ def _register_train(subparsers) -> None:
                              "(continue a run, or fine-tune on new images)")
     parser.add_argument("--learning-rate", type=float, metavar="LR",
                         help="starting learning rate (default: the chapter's optimizer default)")
-    parser.add_argument("--weights", default=None,
-                        help="inception_transfer only: 'imagenet' (download), a path to the no-top .h5, or "
-                             "'random'")
+    add_build_option_flags(parser)
     parser.set_defaults(handler=_run_train)
 
 
 def _run_train(args) -> int:
-    from edgecnn.train.errors import DataError
+    from edgecnn.data.errors import DataError
     from edgecnn.train.fit import TrainOptions, train
 
     for name, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size), ("--limit", args.limit)):
@@ -62,11 +58,7 @@ def _run_train(args) -> int:
         raise DataError(f"--learning-rate must be positive, got {args.learning_rate}")
     if args.augmentation is not None and args.augment is False:
         raise DataError(f"--augmentation {args.augmentation} contradicts --no-augment; give one of them")
-    build_options = {}
-    if args.weights is not None:
-        if args.model != "inception_transfer":
-            raise DataError(f"--weights applies to inception_transfer only, not {args.model}")
-        build_options["weights"] = args.weights
+    build_options = build_options_from(args, args.model)
     options = TrainOptions(
         model=args.model, out=args.out or Path("artifacts") / args.model, data=tuple(args.data),
         epochs=args.epochs, batch_size=args.batch_size, augment=args.augment, seed=args.seed, limit=args.limit,
@@ -80,35 +72,33 @@ def _run_train(args) -> int:
     return 0
 
 
-def _register_data(subparsers) -> None:
-    parser = subparsers.add_parser("data", help="list or download the chapter's datasets",
-                                   formatter_class=DefaultsHelpFormatter)
-    actions = parser.add_subparsers(dest="action", metavar="ACTION")
-    actions.required = True
-    actions.add_parser("list", help="where each dataset is found locally").set_defaults(handler=_run_data_list)
-    download = actions.add_parser("download", help="download and verify a dataset (needs internet)")
-    download.add_argument("name", choices=sorted(DATASETS), metavar="NAME",
-                          help=f"one of: {', '.join(sorted(DATASETS))}")
-    download.add_argument("--to", type=Path, help="target folder (default: ~/.cache/edgecnn/datasets/NAME)")
-    download.set_defaults(handler=_run_data_download)
+def _models_with(option: str) -> list[str]:
+    return [name for name in model_names() if option in get_spec(name).build_options]
 
 
-def _run_data_list(args) -> int:
-    from edgecnn.train.datasets import find_roots
-    from edgecnn.train.errors import DataError
+def add_build_option_flags(parser) -> None:
+    """One ``--<option>`` flag per build option any registered model declares (``ModelSpec.build_options``)."""
+    options = sorted({option for name in model_names() for option in get_spec(name).build_options})
+    for option in options:
+        models = _models_with(option)
+        texts = {get_spec(name).build_options[option] for name in models}
+        help_text = "; ".join(f"{name}: {get_spec(name).build_options[option]}" for name in models) \
+            if len(texts) > 1 else texts.pop()
+        parser.add_argument(f"--{option.replace('_', '-')}", dest=option, default=None,
+                            help=f"{', '.join(models)} only: {help_text}")
 
-    for name, spec in sorted(DATASETS.items()):
-        try:
-            where = ", ".join(map(str, find_roots(spec)))
-        except DataError:
-            where = f"not found locally (edgecnn data download {name})" if spec.downloads else "not found locally"
-        print(f"{name:18s} {', '.join(spec.labels)}\n{'':18s} {where}")
-    return 0
 
+def build_options_from(args, model: str) -> dict:
+    """The build options given on the command line; :class:`DataError` for one that ``model`` does not take."""
+    from edgecnn.data.errors import DataError
 
-def _run_data_download(args) -> int:
-    from edgecnn.train.download import download_dataset
-
-    root = download_dataset(DATASETS[args.name], args.to)
-    print(f"edgecnn data: {args.name} -> {root}")
-    return 0
+    given = {}
+    for option in sorted({option for name in model_names() for option in get_spec(name).build_options}):
+        value = getattr(args, option, None)
+        if value is None:
+            continue
+        if option not in get_spec(model).build_options:
+            raise DataError(f"--{option.replace('_', '-')} applies to {', '.join(_models_with(option))} only, "
+                            f"not {model}")
+        given[option] = value
+    return given

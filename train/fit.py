@@ -11,14 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
+from edgecnn.data import artifact as layout
+from edgecnn.data.datasets import find_roots, get_dataset
+from edgecnn.data.errors import DataError
+from edgecnn.data.splits import TrainingData, load_training_data
 from edgecnn.errors import EdgecnnError
 from edgecnn.runtime.atomic import atomic_directory
-from edgecnn.runtime.contract import ModelContract, read_sidecar, write_sidecar
-from edgecnn.train import artifact as layout
+from edgecnn.runtime.contract import read_sidecar, write_sidecar
 from edgecnn.train.augment import AugmentOptions
-from edgecnn.train.data import TrainingData, load_training_data
-from edgecnn.train.datasets import find_roots, get_dataset
-from edgecnn.train.errors import DataError, WeightsError
+from edgecnn.train.errors import WeightsError
 from edgecnn.train.pipeline import CosineDecay, make_dataset, pick_strategy, prepare_labels
 from edgecnn.train.plots import confusion_matrix, plot_confusion, plot_curves
 from edgecnn.train.registry import get_spec
@@ -81,12 +82,7 @@ def train(options: TrainOptions) -> Path:
                    augmentation=_preset(spec, options) if _augment(spec, options) else None,
                    lr_schedule=options.lr_schedule or spec.lr_schedule,
                    skipped_images=[p for p, _ in _skipped(data)][:20])
-    contract = ModelContract(
-        model_name=spec.name, labels=data.labels, input_size=spec.input_shape[:2],
-        channel_order=spec.channel_order, resize=spec.resize, output_activation=spec.output_activation,
-        format="keras",
-        dataset=get_dataset(spec.dataset).name,
-        extra={"data": data.description, "light_on_dark": spec.light_on_dark})
+    contract = spec.contract(data.labels, data.description)
     with atomic_directory(options.out) as staging:
         model.save(staging / layout.MODEL_FILE)
         write_sidecar(staging / layout.MODEL_FILE, contract)

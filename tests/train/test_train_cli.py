@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
+from edgecnn.data.artifact import Artifact
 from edgecnn.runtime.contract import read_sidecar
-from edgecnn.train.artifact import Artifact
 from edgecnn.train.registry import get_spec
 
 from cli_helpers import error_lines
