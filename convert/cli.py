@@ -41,7 +41,7 @@ def _run_convert(args) -> int:
     from tqdm import tqdm
 
     from edgecnn.convert.calibration import CalibrationOptions
-    from edgecnn.convert.report import export_table
+    from edgecnn.convert.outputs import export_table
     from edgecnn.convert.runner import ConvertOptions, convert_artifact, open_artifact
 
     open_artifact(args.artifact)  # a missing or foreign folder is reported before any progress bar starts
@@ -90,7 +90,7 @@ def _register_verify(subparsers) -> None:
 
 def _run_verify(args) -> int:
     from edgecnn.convert.errors import ParityError
-    from edgecnn.convert.report import details_lines, dumps_json, matrix_table, parity_table, to_junit
+    from edgecnn.convert.outputs import details_lines, dumps_json, matrix_table, parity_table, to_junit
     from edgecnn.convert.verify import VerifyOptions, verify_artifact
     from edgecnn.runtime.atomic import write_text_atomic
 

@@ -14,12 +14,17 @@ import numpy as np
 from edgecnn.convert.parity import compare
 from edgecnn.convert.tflite214 import find_python, run_models
 
+PRIMARY = {".tflite": "litert", ".onnx": "onnxruntime"}
+"""The interpreter each export suffix is verified in first (its parity is the format's verdict)."""
+TFLITE214 = "tflite_runtime 2.14"
+"""The matrix column of the separate tflite-runtime 2.14 environment."""
+INTERPRETERS = ("litert", TFLITE214, "onnxruntime")
+"""The matrix's columns, in order."""
+
 
 def fill_tflite214(reports: list, prepared: dict[str, tuple], reference: np.ndarray, truth: np.ndarray,
                    python: Path | None, versions: dict[str, str]) -> None:
     """Sets ``report.matrix["tflite_runtime 2.14"]`` for every TFLite report (``prepared``: name -> inputs)."""
-    from edgecnn.convert.verify import TFLITE214
-
     tflite_reports = [report for report in reports if report.file.endswith(".tflite")]
     python = find_python(python)
     if python is None:

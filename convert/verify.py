@@ -18,16 +18,13 @@ import numpy as np
 
 from edgecnn.convert.errors import ParityError
 from edgecnn.convert.formats import ExportFormat, Tolerance, format_names, get_format
+from edgecnn.convert.matrix import INTERPRETERS, PRIMARY, TFLITE214, fill_tflite214
 from edgecnn.convert.parity import Parity, compare, worst_classes
 from edgecnn.convert.runner import load_keras_model, open_artifact, sha256_of
 from edgecnn.data.description import held_out_selection
 from edgecnn.data.loader import LabelledImages, load_labelled
 from edgecnn.errors import EdgecnnError
 from edgecnn.runtime.contract import ModelContract
-
-PRIMARY = {".tflite": "litert", ".onnx": "onnxruntime"}
-TFLITE214 = "tflite_runtime 2.14"
-INTERPRETERS = ("litert", TFLITE214, "onnxruntime")
 
 
 @dataclass(frozen=True)
@@ -115,8 +112,6 @@ def verify_artifact(root: str | Path, options: VerifyOptions,
         if prepared is not None:
             tflite_inputs[fmt.name] = prepared
         reports.append(report)
-    from edgecnn.convert.matrix import fill_tflite214
-
     fill_tflite214(reports, tflite_inputs, reference, truth, options.tflite214_python, versions)
     for report in reports:
         _require_expected_interpreters(report)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -75,9 +74,11 @@ def _run_pipeline(args) -> int:
         model=args.model, out=args.out or Path("artifacts") / args.model, data=tuple(args.data), epochs=args.epochs,
         limit=args.limit, formats=tuple(args.formats), verify_limit=args.verify_limit, threads=args.threads,
         build_options=build_options_from(args, args.model))
-    report = run_pipeline(options)
-    verify = report.parent / "verify.json"
-    if verify.is_file() and json.loads(verify.read_text()).get("passed") is False:
+    result = run_pipeline(options, on_stage=lambda number, total, name: print(f"\n== [{number}/{total}] {name} ==",
+                                                                           flush=True),
+                          on_note=lambda note: print(note, flush=True))
+    print(f"edgecnn pipeline: report -> {result.report_md} and {result.report_html}")
+    if not result.passed:
         print("edgecnn pipeline: some exports failed verification (see the report)")
         return 1
     return 0

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from edgecnn.bench import BenchOptions, bench, format_table, rows_to_json
 from edgecnn.data.artifact import Artifact
-from edgecnn.report import model_summary, write_report
+from edgecnn.report_page import model_summary, write_report
 from edgecnn.runtime.atomic import write_text_atomic
 
 
@@ -41,39 +42,72 @@ class PipelineOptions:
     """Extra ``build`` arguments (e.g. ``weights`` for inception_transfer)."""
 
 
-def run_pipeline(options: PipelineOptions) -> Path:
-    """Runs every stage for ``options.model``; returns the path of the Markdown report."""
+@dataclass
+class PipelineResult:
+    """What one pipeline run wrote and found."""
+
+    out: Path
+    """The artifact folder."""
+    report_md: Path
+    """``report.md``."""
+    report_html: Path
+    """``report.html``."""
+    verify: dict
+    """The ``verify.json`` document (:func:`edgecnn.convert.outputs.to_json`)."""
+    bench_rows: list = field(default_factory=list)
+    """One :class:`~edgecnn.bench.BenchRow` per format x interpreter."""
+
+    @property
+    def passed(self) -> bool:
+        """Whether every export passed verification."""
+        return bool(self.verify.get("passed"))
+
+
+STAGES = 5
+
+
+def run_pipeline(options: PipelineOptions, on_stage: Callable[[int, int, str], None] | None = None,
+                 on_note: Callable[[str], None] | None = None) -> PipelineResult:
+    """Runs every stage for ``options.model`` and writes the report.
+
+    ``on_stage(number, total, name)`` is called as each stage starts; ``on_note`` gets what a user watching wants to
+    read (each export written, the verify and bench tables, skipped images).
+    """
     from edgecnn.convert.formats import format_names
     from edgecnn.convert.runner import ConvertOptions, convert_artifact
     from edgecnn.train.fit import TrainOptions, train
 
-    _stage(1, f"train {options.model}")
+    stage = on_stage or (lambda number, total, name: None)
+    note = on_note or (lambda text: None)
+    stage(1, STAGES, f"train {options.model}")
     out = train(TrainOptions(model=options.model, out=options.out, data=options.data, epochs=options.epochs,
-                             limit=options.limit, build_options=options.build_options, verbose=2))
-    _stage(2, "convert")
+                             limit=options.limit, build_options=options.build_options, verbose=2), on_note=note)
+    artifact = Artifact(out)
+    stage(2, STAGES, "convert")
     formats = options.formats or tuple(format_names())
-    records = convert_artifact(out, ConvertOptions(formats=formats), on_done=_print_export)
+    records = convert_artifact(out, ConvertOptions(formats=formats), on_note=note,
+                               on_done=lambda record: note(_export_line(record)))
     convert_rows = [record.__dict__ for record in records]
-    _stage(3, "verify")
-    _, verify_markdown = _verify(out, options)
-    _stage(4, "bench")
+    stage(3, STAGES, "verify")
+    verify, verify_markdown = _verify(out, options)
+    note(verify_markdown)
+    stage(4, STAGES, "bench")
     rows = bench(out, BenchOptions(threads=options.threads, runs=options.bench_runs,
-                                   limit_per_class=options.verify_limit))
-    write_text_atomic(out / "bench.json", rows_to_json(rows))
+                                   limit_per_class=options.verify_limit), on_note=note)
+    write_text_atomic(artifact.bench_path, rows_to_json(rows))
     table = format_table(rows)
-    print(table)
-    _stage(5, "report")
+    note(table)
+    stage(5, STAGES, "report")
     import keras
 
-    summary = model_summary(keras.saving.load_model(out / "model.keras", compile=False))
+    summary = model_summary(keras.saving.load_model(artifact.model_path, compile=False))
     md, html = write_report(out, summary, convert_rows, verify_markdown, table, _commands(out))
-    print(f"edgecnn pipeline: report -> {md} and {html}")
-    return md
+    return PipelineResult(out, md, html, verify, rows)
 
 
 def _verify(out: Path, options: PipelineOptions) -> tuple[dict, str]:
     """Runs verify; returns ``verify.json``'s content and the Markdown tables. Drift is reported, not fatal here."""
-    from edgecnn.convert.report import details_lines, dumps_json, matrix_table, parity_table, to_json
+    from edgecnn.convert.outputs import details_lines, dumps_json, matrix_table, parity_table, to_json
     from edgecnn.convert.verify import VerifyOptions, verify_artifact
 
     report = verify_artifact(out, VerifyOptions(limit=options.verify_limit))
@@ -81,7 +115,6 @@ def _verify(out: Path, options: PipelineOptions) -> tuple[dict, str]:
     write_text_atomic(Artifact(out).verify_path, dumps_json(report))
     tables = f"{parity_table(report)}\n\n{matrix_table(report)}"
     markdown = f"```\n{tables}\n```\n\n" + "\n".join(f"- {line}" for line in details_lines(report))
-    print(markdown)
     return data, markdown
 
 
@@ -96,9 +129,5 @@ def _commands(out: Path) -> dict[str, str]:
     }
 
 
-def _stage(number: int, name: str) -> None:
-    print(f"\n== [{number}/5] {name} ==", flush=True)
-
-
-def _print_export(record) -> None:
-    print(f"  {Path(record.path).name}: {record.size_bytes / 1e3:.1f} kB in {record.seconds:.1f} s", flush=True)
+def _export_line(record) -> str:
+    return f"  {Path(record.path).name}: {record.size_bytes / 1e3:.1f} kB in {record.seconds:.1f} s"

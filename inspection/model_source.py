@@ -6,7 +6,7 @@ Keras models need TensorFlow (imported only here, inside functions); ``.tflite``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,15 +67,12 @@ def import_keras(purpose: str):
 
 def build_registry_model(name: str):
     """The untrained model ``name``; built with random weights where the spec could download pretrained ones."""
-    import inspect as python_inspect
-
     from edgecnn.train.registry import get_spec
 
     import_keras(f"building the registry model {name!r}")
     spec = get_spec(name)
     # Shapes and parameter counts do not depend on the weights' values: never download them for a look.
-    options = {"weights": "random"} if "weights" in python_inspect.signature(spec.build).parameters else {}
-    return spec.build(**options)
+    return spec.build(**spec.untrained_options)
 
 
 def load_keras_model(path: Path):
@@ -118,7 +115,5 @@ def registry_contract(name: str) -> ModelContract:
     from edgecnn.train.registry import get_spec
 
     spec = get_spec(name)
-    return ModelContract(model_name=name, labels=tuple(get_dataset(spec.dataset).labels),
-                         input_size=spec.input_shape[:2], channel_order=spec.channel_order,
-                         output_activation=spec.output_activation, dataset=spec.dataset,
-                         extra={"untrained": True})
+    contract = spec.contract(get_dataset(spec.dataset).labels, None)
+    return replace(contract, extra={**contract.extra, "untrained": True})

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("tensorflow", "keras", "tf2onnx", "onnx")
 STAGES = {"data": "data", "train": "train", "convert": "convert", "runtime": "runtime", "devices": "devices",
           "inspect": "inspection"}
-TOP = ("edgecnn.cli", "edgecnn.jobs_cli", "edgecnn.pipeline", "edgecnn.bench", "edgecnn.report")
+TOP = ("edgecnn.cli", "edgecnn.jobs_cli", "edgecnn.pipeline", "edgecnn.bench", "edgecnn.report_page")
 # stage -> the module prefixes it must never import
 FORBIDDEN = {
     "runtime": HEAVY + ("edgecnn.data", "edgecnn.train", "edgecnn.convert", "edgecnn.devices", "edgecnn.inspect")
@@ -24,7 +24,7 @@ FORBIDDEN = {
     "convert": ("edgecnn.train", "edgecnn.devices", "edgecnn.inspect") + TOP,
     "devices": HEAVY + ("edgecnn.train", "edgecnn.convert", "edgecnn.inspect") + TOP,
     "train": ("edgecnn.convert", "edgecnn.devices", "edgecnn.inspect", "edgecnn.cli", "edgecnn.pipeline",
-              "edgecnn.bench", "edgecnn.report"),
+              "edgecnn.bench", "edgecnn.report_page"),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from edgecnn.help_format import DefaultsHelpFormatter
@@ -65,7 +66,7 @@ def _run_train(args) -> int:
         augmentation=args.augmentation,
         lr_schedule=args.lr_schedule, early_stopping=args.early_stopping, init_from=args.init_from,
         learning_rate=args.learning_rate, build_options=build_options)
-    out = train(options)
+    out = train(options, on_note=lambda note: print(f"edgecnn train: {note}", file=sys.stderr))
     metrics = json.loads((out / "metrics.json").read_text())
     print(f"edgecnn train: {args.model}: {metrics['eval_split']} accuracy {metrics['eval_accuracy']:.4f}, "
           f"train accuracy {metrics['train_accuracy']:.4f}, {metrics['train_seconds']:.0f} s -> {out}")

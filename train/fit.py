@@ -8,6 +8,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from edgecnn.runtime.atomic import atomic_directory
 from edgecnn.runtime.contract import read_sidecar, write_sidecar
 from edgecnn.train.augment import AugmentOptions
 from edgecnn.train.errors import WeightsError
-from edgecnn.train.pipeline import CosineDecay, make_dataset, pick_strategy, prepare_labels
+from edgecnn.train.input_pipeline import CosineDecay, make_dataset, pick_strategy, prepare_labels
 from edgecnn.train.plots import confusion_matrix, plot_confusion, plot_curves
 from edgecnn.train.registry import get_spec
 from edgecnn.train.spec import ModelSpec
@@ -65,12 +66,17 @@ class TrainOptions:
     """Keras progress: 0 silent, 1 progress bar, 2 one line per epoch."""
 
 
-def train(options: TrainOptions) -> Path:
-    """Trains ``options.model`` and writes the artifact folder; returns its path."""
+def train(options: TrainOptions, on_note: Callable[[str], None] | None = None) -> Path:
+    """Trains ``options.model`` and writes the artifact folder; returns its path.
+
+    ``on_note`` gets notes for the user (the unreadable images that were skipped). Keras's own progress goes to
+    stdout as ``options.verbose`` says.
+    """
     spec = get_spec(options.model)
     started = time.perf_counter()
     data = _load(spec, options)
-    _report_skipped(data)
+    if on_note is not None and _skipped(data):
+        on_note(_skipped_note(data))
     model, history = _fit(spec, data, options)
     train_seconds = time.perf_counter() - started
     metrics = _evaluate(model, spec, data)
@@ -208,9 +214,7 @@ def _skipped(data: TrainingData) -> list[tuple[str, str]]:
     return data.train.skipped + (data.eval.skipped if data.eval is not None else [])
 
 
-def _report_skipped(data: TrainingData) -> None:
+def _skipped_note(data: TrainingData) -> str:
     skipped = _skipped(data)
-    if skipped:
-        shown = "; ".join(reason for _, reason in skipped[:3])
-        print(f"edgecnn train: skipped {len(skipped)} unreadable image(s): {shown}"
-              + (" ..." if len(skipped) > 3 else ""), file=sys.stderr)
+    shown = "; ".join(reason for _, reason in skipped[:3])
+    return f"skipped {len(skipped)} unreadable image(s): {shown}" + (" ..." if len(skipped) > 3 else "")

@@ -1,4 +1,5 @@
-"""tf.data input pipelines and the tf.distribute strategy for training."""
+"""tf.data input pipelines (batches, augmentation, label encoding), the learning-rate schedule and the tf.distribute
+strategy for training."""
 
 from __future__ import annotations
 

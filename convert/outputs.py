@@ -1,4 +1,5 @@
-"""Verify's outputs: a terminal table, a JSON document, and JUnit XML (one test case per format) for any CI."""
+"""The outputs of convert and verify: terminal tables, the one verify.json document, and JUnit XML (one test case per
+format) for any CI."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict
 from typing import Any
 
+from edgecnn.convert.matrix import INTERPRETERS
 from edgecnn.convert.runner import ExportRecord
 
 
@@ -36,8 +38,6 @@ def parity_table(report) -> str:
 
 def matrix_table(report) -> str:
     """Every export x every interpreter: ok / FAIL / n/a / not checked (the reason follows in the notes)."""
-    from edgecnn.convert.verify import INTERPRETERS
-
     rows = [("format", *INTERPRETERS)]
     notes = []
     for item in report.formats:
