@@ -89,8 +89,8 @@ def run_pipeline(options: PipelineOptions, on_stage: Callable[[int, int, str], N
                                on_done=lambda record: note(_export_line(record)))
     convert_rows = [record.__dict__ for record in records]
     stage(3, STAGES, "verify")
-    verify, verify_markdown = _verify(out, options)
-    note(verify_markdown)
+    verify, verify_text, verify_markdown = _verify(out, options)
+    note(verify_text)
     stage(4, STAGES, "bench")
     rows = bench(out, BenchOptions(threads=options.threads, runs=options.bench_runs,
                                    limit_per_class=options.verify_limit), on_note=note)
@@ -105,8 +105,9 @@ def run_pipeline(options: PipelineOptions, on_stage: Callable[[int, int, str], N
     return PipelineResult(out, md, html, verify, rows)
 
 
-def _verify(out: Path, options: PipelineOptions) -> tuple[dict, str]:
-    """Runs verify; returns ``verify.json``'s content and the Markdown tables. Drift is reported, not fatal here."""
+def _verify(out: Path, options: PipelineOptions) -> tuple[dict, str, str]:
+    """Runs verify; returns ``verify.json``'s content, the tables for the terminal and for the report (fenced).
+    Drift is reported, not fatal here."""
     from edgecnn.convert.outputs import details_lines, dumps_json, matrix_table, parity_table, to_json
     from edgecnn.convert.verify import VerifyOptions, verify_artifact
 
@@ -114,19 +115,58 @@ def _verify(out: Path, options: PipelineOptions) -> tuple[dict, str]:
     data = to_json(report)
     write_text_atomic(Artifact(out).verify_path, dumps_json(report))
     tables = f"{parity_table(report)}\n\n{matrix_table(report)}"
-    markdown = f"```\n{tables}\n```\n\n" + "\n".join(f"- {line}" for line in details_lines(report))
-    return data, markdown
+    details = "\n".join(f"- {line}" for line in details_lines(report))
+    terminal = f"{tables}\n\n{details}"  # the terminal gets the tables as text; the report gets them fenced
+    markdown = f"```\n{tables}\n```\n\n{details}"
+    return data, terminal, markdown
 
 
 def _commands(out: Path) -> dict[str, str]:
     int8 = Artifact(out).export_path("tflite_int8_uint8io")
+    smoke = _smoke_images(out)
     return {
         "live camera": f"edgecnn run --model {int8}",
-        "a video or folder, headless": f"edgecnn run --model {int8} --source VIDEO_OR_FOLDER --headless",
+        "a video or folder, headless": f"edgecnn run --model {int8} --source {smoke or 'VIDEO_OR_FOLDER'} --headless",
         "re-check parity": f"edgecnn verify {out}",
         "benchmark": f"edgecnn bench {out} --threads 4",
-        "deploy to a Pi 5": f"edgecnn deploy {out} --profile rpi5 --host pi@raspberrypi",
+        "deploy to a Pi 5": f"edgecnn deploy {out} --profile rpi5 --host pi@raspberrypi"
+                            + (f" --smoke-images {smoke}" if smoke else ""),
     }
+
+
+SMOKE_PER_CLASS = 2
+
+
+def _smoke_images(out: Path) -> Path | None:
+    """For a model trained on idx files (Fashion-MNIST), a few of its held-out images as PNG files.
+
+    ``edgecnn deploy`` takes its smoke-test images from an image-folder data set; idx files are not one, so the
+    report's deploy command would fail without ``--smoke-images``. These are :data:`SMOKE_PER_CLASS` images of each
+    class of the held-out split (the data stage's sampling rule), written into ``<out>/smoke-images/``. None for
+    image-folder models (deploy finds theirs).
+    """
+    import cv2
+
+    from edgecnn.data.description import DataDescription
+    from edgecnn.data.idx import load_fashion_split
+    from edgecnn.data.loader import sample_per_class
+    from edgecnn.errors import EdgecnnError
+    from edgecnn.runtime.atomic import write_bytes_atomic
+
+    description = DataDescription.from_extra(Artifact(out).contract.extra)
+    if description is None or description.kind != "fashion_mnist_idx":
+        return None
+    held_out = description.held_out()
+    images, labels = load_fashion_split(held_out.root, held_out.split or "test")
+    folder = out / "smoke-images"
+    picked = sample_per_class(labels, SMOKE_PER_CLASS, seed=0)
+    for label in sorted(set(labels[picked].tolist())):
+        for number, index in enumerate(picked[labels[picked] == label]):
+            ok, png = cv2.imencode(".png", images[index])
+            if not ok:
+                raise EdgecnnError(f"cannot encode Fashion-MNIST test image {index} as PNG for {folder}")
+            write_bytes_atomic(folder / f"class{label}-{number}.png", png.tobytes())
+    return folder
 
 
 def _export_line(record) -> str:

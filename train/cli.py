@@ -10,6 +10,11 @@ from pathlib import Path
 from edgecnn.help_format import DefaultsHelpFormatter
 from edgecnn.train.augment import PRESETS
 from edgecnn.train.registry import get_spec, model_names
+from edgecnn.train.strategy import STRATEGIES
+
+EXAMPLE_LOG_ENV = "EDGECNN_EXAMPLE_LOG"
+"""Debugging: a file each training process appends ``<index> <pixel hash>`` to for every training example its
+input pipeline reads (shows the shards of a multi-worker run)."""
 
 
 def register(subparsers) -> None:
@@ -45,10 +50,21 @@ def _register_train(subparsers) -> None:
     parser.add_argument("--learning-rate", type=float, metavar="LR",
                         help="starting learning rate (default: the chapter's optimizer default)")
     add_build_option_flags(parser)
+    parser.add_argument("--strategy", choices=STRATEGIES, default="auto",
+                        help="tf.distribute strategy: auto = multi-worker when TF_CONFIG names a cluster, mirrored "
+                             "on several GPUs, else one-device; multi-worker reads the cluster from TF_CONFIG")
+    parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=None,
+                        help="continue from the backup in OUT.backup/ written after each epoch (default: when one "
+                             "exists; --resume requires it, --no-resume deletes it and starts over)")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="train with float16 compute (Keras mixed_float16; fast on recent GPUs, slow on CPUs); "
+                             "the artifact is float32")
     parser.set_defaults(handler=_run_train)
 
 
 def _run_train(args) -> int:
+    import os
+
     from edgecnn.data.errors import DataError
     from edgecnn.train.fit import TrainOptions, train
 
@@ -65,8 +81,14 @@ def _run_train(args) -> int:
         epochs=args.epochs, batch_size=args.batch_size, augment=args.augment, seed=args.seed, limit=args.limit,
         augmentation=args.augmentation,
         lr_schedule=args.lr_schedule, early_stopping=args.early_stopping, init_from=args.init_from,
-        learning_rate=args.learning_rate, build_options=build_options)
+        learning_rate=args.learning_rate, build_options=build_options, strategy=args.strategy, resume=args.resume,
+        mixed_precision=args.mixed_precision,
+        example_log=Path(os.environ[EXAMPLE_LOG_ENV]) if os.environ.get(EXAMPLE_LOG_ENV) else None,
+        report=lambda line: print(line, flush=True))
     out = train(options, on_note=lambda note: print(f"edgecnn train: {note}", file=sys.stderr))
+    if out is None:
+        print(f"edgecnn train: {args.model}: this worker is done; the chief writes the artifact")
+        return 0
     metrics = json.loads((out / "metrics.json").read_text())
     print(f"edgecnn train: {args.model}: {metrics['eval_split']} accuracy {metrics['eval_accuracy']:.4f}, "
           f"train accuracy {metrics['train_accuracy']:.4f}, {metrics['train_seconds']:.0f} s -> {out}")
