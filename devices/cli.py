@@ -52,6 +52,14 @@ def register(subparsers) -> None:
     deploy.add_argument("--json", action="store_true", help="print the result as one JSON line")
     deploy.set_defaults(handler=handle_deploy)
 
+    doctor = subparsers.add_parser("doctor", help="check this device: camera, numpy, interpreter, CPU, power, heat",
+                                   formatter_class=DefaultsHelpFormatter,
+                                   description="Each finding is one line with its fix; exit 1 when one is 'fail'.")
+    doctor.add_argument("--profile", choices=profile_names(), default=None,
+                        help="device profile to check against (its camera kind and threads); default: none")
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor.set_defaults(handler=handle_doctor)
+
 
 def _bundle_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("artifact", nargs="?", type=Path, default=None,
@@ -151,3 +159,17 @@ def handle_deploy(args: argparse.Namespace) -> int:
                           "changed": result.changed, "dry_run": args.dry_run,
                           "seconds": {k: round(v, 2) for k, v in result.seconds.items()}}))
     return 0
+
+
+def handle_doctor(args: argparse.Namespace) -> int:
+    from edgecnn.devices import doctor
+
+    profile = get_profile(args.profile) if args.profile else None
+    findings = doctor.diagnose(camera=profile.camera if profile else None, threads=profile.threads if profile else None,
+                               profile_name=args.profile)
+    if args.json:
+        print(doctor.to_json(findings))
+    else:
+        for finding in findings:
+            print(finding.line())
+    return 1 if any(f.status == "fail" for f in findings) else 0
