@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -15,6 +16,7 @@ from edgecnn.devices.profiles import BACKEND_OF, CAMERA_KINDS, get_profile, load
 DEPLOY_EXAMPLES = """examples:
   edgecnn deploy artifacts/rps --profile rpi5 --host pi@raspberrypi.local
   edgecnn deploy --model model_tflite_int8_uint8io.tflite --profile rpi_zero2w --host zero --dry-run
+  edgecnn deploy artifacts/rps --profile rpi4 --inventory classroom.txt --parallel 4
   edgecnn bundle artifacts/rps --profile rpi4 --out rps-rpi4.tar.gz   # copy it over, then: sh install.sh ...
 """
 
@@ -40,7 +42,11 @@ def register(subparsers) -> None:
     deploy = subparsers.add_parser("deploy", help="install a model on a device over SSH and smoke-test it",
                                    formatter_class=DefaultsHelpFormatter, description=DEPLOY_EXAMPLES)
     _bundle_arguments(deploy)
-    deploy.add_argument("--host", required=True, help="[user@]host or a Host alias of your ssh config")
+    deploy.add_argument("--host", action="append", default=[], metavar="HOST",
+                        help="[user@]host or a Host alias of your ssh config; repeat it for several devices")
+    deploy.add_argument("--inventory", type=Path, default=None,
+                        help="file of hosts, one a line: HOST [profile=NAME] [prefix=DIR] [python=PY]")
+    deploy.add_argument("--parallel", type=int, default=4, help="devices deployed at the same time (SSH sessions)")
     deploy.add_argument("--prefix", default="edgecnn", help="install folder on the device (relative: in its home)")
     deploy.add_argument("--python", default="python3", help="the device's Python that creates the venv")
     deploy.add_argument("--ssh-config", type=Path, default=None, help="ssh config file instead of ~/.ssh/config")
@@ -144,21 +150,73 @@ def handle_bundle(args: argparse.Namespace) -> int:
 
 
 def handle_deploy(args: argparse.Namespace) -> int:
-    from edgecnn.devices.deploy import DeployOptions, deploy
+    from edgecnn.devices.errors import DeployError
+    from edgecnn.devices.fleet import HostEntry, read_inventory
+
+    entries = [HostEntry(host) for host in args.host] + (read_inventory(args.inventory) if args.inventory else [])
+    if not entries:
+        raise DeployError("give --host HOST (repeatable) or --inventory FILE")
+    if len(entries) == 1 and not args.inventory:
+        return _deploy_one_host(args, entries[0])
+    return _deploy_fleet(args, entries)
+
+
+def _deploy_options(args: argparse.Namespace, entry):
+    from edgecnn.devices.deploy import DeployOptions
     from edgecnn.devices.ssh import SshTarget
 
+    target = SshTarget(entry.host, config=args.ssh_config, options=tuple(args.ssh_option))
+    return target, DeployOptions(prefix=entry.prefix or args.prefix, python=entry.python or args.python,
+                                 service=args.service, dry_run=args.dry_run)
+
+
+def _deploy_one_host(args: argparse.Namespace, entry) -> int:
+    from edgecnn.devices.deploy import deploy
+    from edgecnn.devices.ssh import shared_connection
+
     profile = get_profile(args.profile)
-    target = SshTarget(args.host, config=args.ssh_config, options=tuple(args.ssh_option))
-    options = DeployOptions(prefix=args.prefix, python=args.python, service=args.service, dry_run=args.dry_run)
+    target, options = _deploy_options(args, entry)
     with tempfile.TemporaryDirectory(prefix="edgecnn-bundle-") as tmp:
         bundle = _make_bundle(args, profile, Path(tmp))
     say = (lambda text: print(text, file=sys.stderr)) if args.json else print
-    result = deploy(bundle, profile, target, options, say=say)
+    if args.dry_run:
+        result = deploy(bundle, profile, target, options, say=say)
+    else:
+        with tempfile.TemporaryDirectory(prefix="ec-ssh-", dir="/tmp") as control:
+            with shared_connection(target, Path(control)) as shared:
+                result = deploy(bundle, profile, shared, options, say=say)
     if args.json:
-        print(json.dumps({"host": args.host, "profile": profile.name, "version": result.version,
-                          "changed": result.changed, "dry_run": args.dry_run,
+        print(json.dumps({"host": entry.host, "profile": profile.name, "version": result.version,
+                          "changed": result.changed, "dry_run": args.dry_run, "model": result.model,
                           "seconds": {k: round(v, 2) for k, v in result.seconds.items()}}))
     return 0
+
+
+def _deploy_fleet(args: argparse.Namespace, entries) -> int:
+    from edgecnn.devices.deploy import deploy
+    from edgecnn.devices.errors import DeployError
+    from edgecnn.devices.fleet import deploy_fleet, format_table, result_json
+
+    if args.dry_run:
+        raise DeployError("--dry-run shows one host's plan: give a single --host")
+    entries = [dataclasses.replace(e, profile=e.profile or args.profile) for e in entries]
+    profiles = {name: get_profile(name) for name in sorted({e.profile for e in entries})}
+    bundles = {}
+    with tempfile.TemporaryDirectory(prefix="edgecnn-bundle-") as tmp:
+        for name, profile in profiles.items():  # one bundle per profile, built before any host is contacted
+            bundles[name] = _make_bundle(args, profile, Path(tmp))
+    say = (lambda text: print(text, file=sys.stderr)) if args.json else print
+
+    def deploy_one(entry, shared, host_say):
+        return deploy(bundles[entry.profile], profiles[entry.profile], shared, _deploy_options(args, entry)[1],
+                      say=host_say)
+
+    results = deploy_fleet(entries, lambda e: _deploy_options(args, e)[0], deploy_one, args.parallel, say)
+    if args.json:
+        print(json.dumps([result_json(r) for r in results]))
+    else:
+        print(format_table(results))
+    return 2 if any(r.failed for r in results) else 0
 
 
 def handle_doctor(args: argparse.Namespace) -> int:

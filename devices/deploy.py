@@ -43,6 +43,8 @@ class DeployResult:
     """False when that version was already active (nothing was sent)."""
     seconds: dict[str, float] = field(default_factory=dict)
     """Wall time of each step."""
+    model: str = ""
+    """The model file (in the bundle) that ``current`` runs."""
 
 
 def deploy(bundle: Bundle, profile: DeviceProfile, target: SshTarget, options: DeployOptions,
@@ -54,7 +56,7 @@ def deploy(bundle: Bundle, profile: DeviceProfile, target: SshTarget, options: D
     if options.dry_run:
         _print_plan(bundle, target, options, head, plan, say)
         return DeployResult(bundle.version, changed=False)
-    result = DeployResult(bundle.version, changed=True)
+    result = DeployResult(bundle.version, changed=True, model=bundle.manifest["model"])
     started = time.perf_counter()
     facts = _parse_facts(run_script(target, head + steps.PROBE.script, step="probe"))
     result.seconds["probe"] = time.perf_counter() - started
@@ -62,7 +64,7 @@ def deploy(bundle: Bundle, profile: DeviceProfile, target: SshTarget, options: D
     check_device(facts, profile, target.host, options.python, model_suffix)
     if facts["current"] == f"versions/{bundle.version}" and facts["installed"] == "yes":
         say(f"{target.host}: version {bundle.version} is already active in {options.prefix}: nothing to do")
-        return DeployResult(bundle.version, changed=False, seconds=result.seconds)
+        return DeployResult(bundle.version, changed=False, seconds=result.seconds, model=result.model)
     _timed(result, "upload", lambda: run_remote(target, steps.upload_command(options.prefix, bundle.version),
                                                 stdin=bundle.data, step="upload"))
     say(f"[upload] sent {len(bundle.data) / 1e6:.1f} MB as {options.prefix}/incoming/{bundle.version}.tar.gz")
