@@ -79,6 +79,11 @@ def _bundle_arguments(parser: argparse.ArgumentParser) -> None:
                         help="images/folders for the smoke test; default: from the model's evaluation split")
     parser.add_argument("--smoke-per-class", type=int, default=2,
                         help="smoke images per class taken from the evaluation split")
+    parser.add_argument("--accept-per-class", type=int, default=10,
+                        help="held-out images per class the device checks every candidate export's parity on")
+    parser.add_argument("--no-accept", action="store_true",
+                        help="no on-device acceptance (parity + bench of each export): deploy the profile's first "
+                             "export after the smoke test alone")
 
 
 def handle_list(args: argparse.Namespace) -> int:
@@ -123,6 +128,7 @@ def _make_bundle(args: argparse.Namespace, profile, workdir: Path):
     from edgecnn.devices.bundle import BundleOptions, build_bundle, choose_model
     from edgecnn.devices.errors import BundleError
     from edgecnn.devices.project_wheel import build_wheel
+    from edgecnn.devices.reference import candidate_models
     from edgecnn.devices.smoke import default_smoke_images
     from edgecnn.runtime.model_file import read_contract
 
@@ -133,7 +139,41 @@ def _make_bundle(args: argparse.Namespace, profile, workdir: Path):
         print("building the edgecnn wheel (pip wheel --no-deps)...", file=sys.stderr)
     wheel = args.wheel or build_wheel(workdir)
     smoke = args.smoke_images or default_smoke_images(read_contract(model).extra, args.smoke_per_class)
-    return build_bundle(profile, BundleOptions(model=model, wheel=wheel, smoke_images=tuple(smoke)))
+    candidates = [model] if args.model else candidate_models(args.artifact, profile)
+    return build_bundle(profile, BundleOptions(model=model, wheel=wheel, smoke_images=tuple(smoke),
+                                               candidates=tuple(candidates),
+                                               accept_per_class=None if args.no_accept else args.accept_per_class))
+
+
+def _write_device_report(args: argparse.Namespace, host: str, profile: str, result=None, error=None) -> None:
+    """The device's doctor and acceptance report, beside the artifact (or the model file)."""
+    import re
+
+    from edgecnn.runtime.atomic import write_text_atomic
+
+    acceptance = getattr(error, "report", None) if result is None else result.acceptance
+    doctor = None if result is None else result.doctor
+    if acceptance is None and doctor is None:
+        return
+    folder = args.model.parent if args.model else args.artifact
+    path = Path(folder) / f"device-report-{re.sub(r'[^A-Za-z0-9._-]', '_', host)}.json"
+    write_text_atomic(path, json.dumps({"host": host, "profile": profile, "passed": error is None,
+                                        "error": str(error) if error else None, "doctor": doctor,
+                                        "acceptance": acceptance}, indent=1) + "\n")
+    print(f"{host}: device report written to {path}", file=sys.stderr)
+
+
+def _deploy_reporting(args, bundle, profile, target, options, say):
+    from edgecnn.devices.deploy import deploy
+    from edgecnn.devices.errors import AcceptanceError
+
+    try:
+        result = deploy(bundle, profile, target, options, say=say)
+    except AcceptanceError as err:
+        _write_device_report(args, target.host, profile.name, error=err)
+        raise
+    _write_device_report(args, target.host, profile.name, result=result)
+    return result
 
 
 def handle_bundle(args: argparse.Namespace) -> int:
@@ -184,16 +224,16 @@ def _deploy_one_host(args: argparse.Namespace, entry) -> int:
     else:
         with tempfile.TemporaryDirectory(prefix="ec-ssh-", dir="/tmp") as control:
             with shared_connection(target, Path(control)) as shared:
-                result = deploy(bundle, profile, shared, options, say=say)
+                result = _deploy_reporting(args, bundle, profile, shared, options, say)
     if args.json:
         print(json.dumps({"host": entry.host, "profile": profile.name, "version": result.version,
                           "changed": result.changed, "dry_run": args.dry_run, "model": result.model,
+                          "selected": (result.acceptance or {}).get("selected"),
                           "seconds": {k: round(v, 2) for k, v in result.seconds.items()}}))
     return 0
 
 
 def _deploy_fleet(args: argparse.Namespace, entries) -> int:
-    from edgecnn.devices.deploy import deploy
     from edgecnn.devices.errors import DeployError
     from edgecnn.devices.fleet import deploy_fleet, format_table, result_json
 
@@ -208,8 +248,8 @@ def _deploy_fleet(args: argparse.Namespace, entries) -> int:
     say = (lambda text: print(text, file=sys.stderr)) if args.json else print
 
     def deploy_one(entry, shared, host_say):
-        return deploy(bundles[entry.profile], profiles[entry.profile], shared, _deploy_options(args, entry)[1],
-                      say=host_say)
+        return _deploy_reporting(args, bundles[entry.profile], profiles[entry.profile], shared,
+                                 _deploy_options(args, entry)[1], host_say)
 
     results = deploy_fleet(entries, lambda e: _deploy_options(args, e)[0], deploy_one, args.parallel, say)
     if args.json:

@@ -57,15 +57,16 @@ class SshTarget:
 
 
 def run_remote(target: SshTarget, remote: str, stdin: bytes | None = None, timeout: float = 1800,
-               step: str = "ssh") -> subprocess.CompletedProcess:
-    """Runs ``remote`` (a shell command line) on the device; :class:`DeployError` with one line on failure."""
+               step: str = "ssh", check: bool = True) -> subprocess.CompletedProcess:
+    """Runs ``remote`` (a shell command line) on the device; :class:`DeployError` with one line on failure
+    (``check=False``: only when ssh itself failed; the caller reads the remote command's exit code)."""
     try:
         result = subprocess.run(target.base_command() + [remote], input=stdin, capture_output=True, timeout=timeout)
     except FileNotFoundError:
         raise DeployError("the OpenSSH client 'ssh' is not installed (Debian: apt install openssh-client)") from None
     except subprocess.TimeoutExpired:
         raise DeployError(f"{target.host}: step '{step}' took more than {timeout:.0f} s; stopped") from None
-    if result.returncode != 0:
+    if result.returncode != 0 and (check or result.returncode == SSH_FAILED):
         raise DeployError(_failure_line(target, step, result))
     return result
 

@@ -51,21 +51,26 @@ def _train_tiny_rps(train_root: Path):
 
 @pytest.fixture(scope="session")
 def tiny_artifact(tmp_path_factory, shared_data) -> Path:
-    """An artifact folder holding ``model_tflite_float32.tflite`` (contract embedded + sidecar)."""
-    import tensorflow as tf
+    """An artifact folder holding ``model.keras`` and, through the convert stage's registry, its
+    ``model_tflite_float32.tflite`` and ``model_tflite_dynamic.tflite`` exports (the laptop profile's two
+    candidates), contract embedded + sidecar."""
+    import dataclasses
 
     from edgecnn.convert.embed import embed_contract
+    from edgecnn.convert.formats import get_format
 
     data_root = shared_data / "rps-real-pi"
     model, labels = _train_tiny_rps(data_root / "train")
     out = tmp_path_factory.mktemp("artifact")
-    path = out / "model_tflite_float32.tflite"
-    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    model.save(out / "model.keras")
     contract = ModelContract(model_name="tiny_rps", labels=labels, input_size=SIZE, format="tflite_float32",
                              dataset="rps-real-pi", extra={"data": {"kind": "image_folder", "root": str(data_root),
                                                                     "train_split": "train",
                                                                     "eval_split": "validation"}})
-    embed_contract(path, contract)
+    for name in ("tflite_float32", "tflite_dynamic"):
+        fmt = get_format(name)
+        fmt.export(model, out / fmt.file_name, fmt.quantization)
+        embed_contract(out / fmt.file_name, dataclasses.replace(contract, format=name))
     return out
 
 
