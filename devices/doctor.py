@@ -131,7 +131,8 @@ def check_numpy(camera: str | None) -> list[Finding]:
         status = "fail" if camera == "csi" or data["system_site_packages"] else "warn"
         return [Finding("numpy", status, f"{text}: different major versions, so the system's numpy-1 extensions "
                         "(picamera2's simplejpeg, ...) will not import here",
-                        f"{sys.executable} -m pip install 'numpy<2' (the CSI profiles' bundles pin it)", data)]
+                        f"{sys.executable} -m pip install 'numpy=={theirs}' (edgecnn deploy keeps the system's numpy "
+                        "in venvs over the system's site-packages)", data)]
     return [Finding("numpy", "ok", f"{text}: same major version (ABI compatible)", data=data)]
 
 

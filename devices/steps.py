@@ -64,8 +64,18 @@ VENV = Step("venv", "create a Python venv in versions/<version>/venv", """
   || { echo "$PY -m venv failed: on Debian / Raspberry Pi OS install python3-venv" >&2; exit 1; }
 """)
 
-PIP = Step("pip", "pip install the edgecnn wheel and the profile's interpreter (requirements.txt) into the venv", """
-"$V/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$V"/wheels/*.whl -r "$V/requirements.txt"
+# With --system-site-packages (CSI profiles) the venv must keep the system's numpy: apt's picamera2 stack
+# (simplejpeg, libcamera's bindings) is compiled against it, and opencv-python-headless 4.12+ would otherwise pull
+# numpy 2 into the venv ("numpy.dtype size changed, may indicate binary incompatibility" on import).
+PIP = Step("pip", "pip install the edgecnn wheel and the profile's interpreter (requirements.txt) into the venv; "
+           "a venv over the system's site-packages keeps the system's numpy (constraint)", """
+: > "$V/constraints.txt"
+if [ -n "$VENV_FLAGS" ]; then
+  sys_numpy=$("$PY" -c 'import numpy; print(numpy.__version__)' 2>/dev/null || true)
+  if [ -n "$sys_numpy" ]; then echo "numpy==$sys_numpy" > "$V/constraints.txt"; fi
+fi
+"$V/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$V"/wheels/*.whl -r "$V/requirements.txt" \
+  -c "$V/constraints.txt"
 """)
 
 SMOKE = Step("smoke", "classify the bundle's smoke images with 'edgecnn run --headless' and compare labels", """
