@@ -22,7 +22,8 @@ FORBIDDEN = {
     + TOP,
     "data": HEAVY + ("edgecnn.train", "edgecnn.convert", "edgecnn.devices", "edgecnn.inspect") + TOP,
     "convert": ("edgecnn.train", "edgecnn.devices", "edgecnn.inspect") + TOP,
-    "devices": HEAVY + ("edgecnn.train", "edgecnn.convert", "edgecnn.inspect") + TOP,
+    # devices may use convert (bundle-time acceptance references: parity, tolerances), never train
+    "devices": ("edgecnn.train", "edgecnn.inspect") + TOP,
     "train": ("edgecnn.convert", "edgecnn.devices", "edgecnn.inspect", "edgecnn.cli", "edgecnn.pipeline",
               "edgecnn.bench", "edgecnn.report_page"),
 }
