@@ -54,7 +54,10 @@ def _register_pipeline(subparsers) -> None:
     parser.add_argument("model", nargs="?", default="fashion_cnn", choices=model_names(), metavar="MODEL",
                         help=f"one of: {', '.join(model_names())}")
     parser.add_argument("--data", type=Path, action="append", default=[], help="data root (repeatable)")
-    parser.add_argument("--out", type=Path, help="artifact folder (default: artifacts/MODEL)")
+    parser.add_argument("--out", type=Path, help="artifact folder (default: artifacts/MODEL); an earlier artifact "
+                                                 "there is replaced, any other folder is refused unless --force")
+    parser.add_argument("--force", action="store_true",
+                        help="replace --out even when it is not an edgecnn artifact folder (deletes what is there)")
     parser.add_argument("--epochs", type=int, help="training epochs (default: the model's own)")
     parser.add_argument("--limit", type=int, help="at most this many training images per class and split")
     parser.add_argument("--formats", nargs="+", default=[], help="export formats (default: all)")
@@ -70,7 +73,7 @@ def _run_pipeline(args) -> int:
     options = PipelineOptions(
         model=args.model, out=args.out or Path("artifacts") / args.model, data=tuple(args.data), epochs=args.epochs,
         limit=args.limit, formats=tuple(args.formats), verify_limit=args.verify_limit, threads=args.threads,
-        build_options={"weights": args.weights} if args.weights else {})
+        build_options={"weights": args.weights} if args.weights else {}, force=args.force)
     report = run_pipeline(options)
     verify = report.parent / "verify.json"
     if verify.is_file() and json.loads(verify.read_text()).get("passed") is False:

@@ -39,6 +39,8 @@ class PipelineOptions:
     """Timed invocations per bench row."""
     build_options: dict = field(default_factory=dict)
     """Extra ``build`` arguments (e.g. ``weights`` for inception_transfer)."""
+    force: bool = False
+    """Replace ``out`` even when it is not an edgecnn artifact folder."""
 
 
 def run_pipeline(options: PipelineOptions) -> Path:
@@ -49,7 +51,8 @@ def run_pipeline(options: PipelineOptions) -> Path:
 
     _stage(1, f"train {options.model}")
     out = train(TrainOptions(model=options.model, out=options.out, data=options.data, epochs=options.epochs,
-                             limit=options.limit, build_options=options.build_options, verbose=2))
+                             limit=options.limit, build_options=options.build_options, verbose=2,
+                             force=options.force))
     _stage(2, "convert")
     formats = options.formats or tuple(format_names())
     records = convert_artifact(out, ConvertOptions(formats=formats), on_done=_print_export)

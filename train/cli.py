@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from edgecnn.cli import DefaultsHelpFormatter
@@ -26,7 +27,10 @@ def _register_train(subparsers) -> None:
     parser.add_argument("--data", type=Path, action="append", default=[], metavar="PATH",
                         help="data root with <split>/<class>/ folders (repeat to mix sources); default: the "
                              "model's dataset under $EDGECNN_DATA, the download cache, or the OS package")
-    parser.add_argument("--out", type=Path, help="artifact folder (default: artifacts/MODEL)")
+    parser.add_argument("--out", type=Path, help="artifact folder (default: artifacts/MODEL); an earlier artifact "
+                                                 "there is replaced, any other folder is refused unless --force")
+    parser.add_argument("--force", action="store_true",
+                        help="replace --out even when it is not an edgecnn artifact folder (deletes what is there)")
     parser.add_argument("--epochs", type=int, help="epochs (default: the model's own)")
     parser.add_argument("--batch-size", type=int, help="batch size (default: the model's own)")
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
@@ -52,6 +56,7 @@ def _register_train(subparsers) -> None:
 
 
 def _run_train(args) -> int:
+    from edgecnn.train.artifact import replacement_note
     from edgecnn.train.errors import DataError
     from edgecnn.train.fit import TrainOptions, train
 
@@ -72,7 +77,10 @@ def _run_train(args) -> int:
         epochs=args.epochs, batch_size=args.batch_size, augment=args.augment, seed=args.seed, limit=args.limit,
         augmentation=args.augmentation,
         lr_schedule=args.lr_schedule, early_stopping=args.early_stopping, init_from=args.init_from,
-        learning_rate=args.learning_rate, build_options=build_options)
+        learning_rate=args.learning_rate, build_options=build_options, force=args.force)
+    note = replacement_note(options.out, options.force)
+    if note:
+        print(f"edgecnn train: {note}", file=sys.stderr, flush=True)
     out = train(options)
     metrics = json.loads((out / "metrics.json").read_text())
     print(f"edgecnn train: {args.model}: {metrics['eval_split']} accuracy {metrics['eval_accuracy']:.4f}, "

@@ -62,11 +62,15 @@ class TrainOptions:
     """Extra keyword arguments for the model's ``build`` (e.g. ``weights`` for inception_transfer)."""
     verbose: int = 2
     """Keras progress: 0 silent, 1 progress bar, 2 one line per epoch."""
+    force: bool = False
+    """Replace ``out`` even when it is not an edgecnn artifact folder (see
+    :func:`~edgecnn.train.artifact.replacement_note`)."""
 
 
 def train(options: TrainOptions) -> Path:
     """Trains ``options.model`` and writes the artifact folder; returns its path."""
     spec = get_spec(options.model)
+    layout.replacement_note(options.out, options.force)  # refuses before hours of training, not after
     started = time.perf_counter()
     data = _load(spec, options)
     _report_skipped(data)
@@ -87,6 +91,7 @@ def train(options: TrainOptions) -> Path:
         format="keras",
         dataset=get_dataset(spec.dataset).name,
         extra={"data": data.description, "light_on_dark": spec.light_on_dark})
+    layout.replacement_note(options.out, options.force)  # again: the folder may have changed while training ran
     with atomic_directory(options.out) as staging:
         model.save(staging / layout.MODEL_FILE)
         write_sidecar(staging / layout.MODEL_FILE, contract)
