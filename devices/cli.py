@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from edgecnn.cli import DefaultsHelpFormatter
+from edgecnn.cli import DefaultsHelpFormatter, count
 from edgecnn.devices.profiles import BACKEND_OF, CAMERA_KINDS, get_profile, load_profiles, profile_names
 
 DEPLOY_EXAMPLES = """examples:
@@ -63,7 +63,7 @@ def _bundle_arguments(parser: argparse.ArgumentParser) -> None:
                         help="edgecnn wheel to ship; default: built now with 'pip wheel --no-deps' of this source")
     parser.add_argument("--smoke-images", type=Path, nargs="+", default=None,
                         help="images/folders for the smoke test; default: from the model's evaluation split")
-    parser.add_argument("--smoke-per-class", type=int, default=2,
+    parser.add_argument("--smoke-per-class", type=count(1, 1000), default=2,
                         help="smoke images per class taken from the evaluation split")
 
 

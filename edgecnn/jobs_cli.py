@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from edgecnn.cli import DefaultsHelpFormatter
+from edgecnn.cli import DefaultsHelpFormatter, count
+from edgecnn.runtime.backends import MAX_THREADS
 
 
 def register(subparsers) -> None:
@@ -20,9 +21,9 @@ def _register_bench(subparsers) -> None:
                     "Accepts an artifact folder or any single .tflite/.onnx file (a model without a contract is "
                     "timed on random inputs; its accuracy is unknown).")
     parser.add_argument("target", type=Path, metavar="ARTIFACT_DIR_OR_MODEL")
-    parser.add_argument("--threads", type=int, default=1, help="interpreter threads")
-    parser.add_argument("--runs", type=int, default=100, help="timed invocations per row (batch 1)")
-    parser.add_argument("--limit", type=int, default=50, help="held-out images per class for accuracy")
+    parser.add_argument("--threads", type=count(1, MAX_THREADS), default=1, help="interpreter threads")
+    parser.add_argument("--runs", type=count(1, 1_000_000), default=100, help="timed invocations per row (batch 1)")
+    parser.add_argument("--limit", type=count(1), default=50, help="held-out images per class for accuracy")
     parser.add_argument("--data", type=Path, help="labelled data for accuracy (default: the contract's held-out split)")
     parser.add_argument("--backend", action="append", default=[], help="only this interpreter (repeatable)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -58,11 +59,11 @@ def _register_pipeline(subparsers) -> None:
                                                  "there is replaced, any other folder is refused unless --force")
     parser.add_argument("--force", action="store_true",
                         help="replace --out even when it is not an edgecnn artifact folder (deletes what is there)")
-    parser.add_argument("--epochs", type=int, help="training epochs (default: the model's own)")
-    parser.add_argument("--limit", type=int, help="at most this many training images per class and split")
+    parser.add_argument("--epochs", type=count(1, 100_000), help="training epochs (default: the model's own)")
+    parser.add_argument("--limit", type=count(1), help="at most this many training images per class and split")
     parser.add_argument("--formats", nargs="+", default=[], help="export formats (default: all)")
-    parser.add_argument("--verify-limit", type=int, default=100, help="held-out images per class for verify/bench")
-    parser.add_argument("--threads", type=int, default=1, help="interpreter threads for bench")
+    parser.add_argument("--verify-limit", type=count(1), default=100, help="held-out images per class for verify/bench")
+    parser.add_argument("--threads", type=count(1, MAX_THREADS), default=1, help="interpreter threads for bench")
     parser.add_argument("--weights", help="inception_transfer only: imagenet, PATH or random")
     parser.set_defaults(handler=_run_pipeline)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from edgecnn.runtime.contract import METADATA_KEY, ModelContract, read_sidecar, sidecar_path
 from edgecnn.runtime.errors import ContractError, ModelLoadError
-from edgecnn.runtime.tflite_metadata import read_metadata
+from edgecnn.runtime.tflite_metadata import check_model_size, read_metadata
 
 _ONNX_METADATA_PROPS = 14  # ModelProto.metadata_props: repeated StringStringEntryProto {key = 1; value = 2}
 CONTRACT_FLAGS = "--labels, --input-size and --channels"
@@ -50,7 +50,18 @@ def read_embedded_contract(path: str | Path) -> ModelContract | None:
 def read_onnx_metadata(path: str | Path) -> dict[str, bytes]:
     """The ``metadata_props`` of an ONNX file as ``{key: UTF-8 value bytes}``; skips the graph without parsing it."""
     path = Path(path)
-    data = path.read_bytes()
+    try:
+        with open(path, "rb") as handle:
+            first = handle.read(1)
+            check_model_size(path, handle.seek(0, 2))
+            # Protobuf writers emit fields in number order, so a ModelProto starts with ir_version (field 1, varint).
+            if first != b"\x08":
+                raise ModelLoadError(f"{path}: not a valid ONNX model (first byte {first!r}, expected b'\\x08': "
+                                     f"ir_version); expected an ONNX ModelProto as written by tf2onnx")
+            handle.seek(0)
+            data = handle.read()
+    except OSError as err:
+        raise ModelLoadError(f"{path}: cannot read the model file ({err.strerror or err})") from None
     entries = {}
     try:
         for number, value in _fields(data):

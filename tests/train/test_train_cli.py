@@ -94,7 +94,7 @@ def test_failed_run_leaves_the_previous_artifact_intact(trained, tmp_path, edgec
 @pytest.mark.parametrize("args, expected", [
     (["train", "cats_dogs_cnn", "--data", "/nonexistent/data"], "--data /nonexistent/data: no such folder"),
     (["train", "inception_transfer", "--weights", "/nonexistent/w.h5", "--limit", "1"], "weights file"),
-    (["train", "fashion_cnn", "--epochs", "0"], "--epochs must be at least 1"),
+    (["train", "fashion_cnn", "--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
     (["train", "rps_cnn", "--weights", "random"], "--weights applies to inception_transfer only"),
     (["train", "rps_cnn", "--learning-rate", "0"], "--learning-rate must be positive"),
     (["train", "rps_cnn", "--augmentation", "light", "--no-augment"], "--augmentation light contradicts --no-augment"),
