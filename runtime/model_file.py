@@ -7,12 +7,15 @@ dependency, not a runtime one).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from edgecnn.runtime.contract import METADATA_KEY, ModelContract, read_sidecar, sidecar_path
 from edgecnn.runtime.errors import ContractError, ModelLoadError
 from edgecnn.runtime.tflite_metadata import check_model_size, read_metadata
 
+log = logging.getLogger("edgecnn.runtime")
+_told: set[Path] = set()  # model files whose sidecar conflict was already said (once per process)
 _ONNX_METADATA_PROPS = 14  # ModelProto.metadata_props: repeated StringStringEntryProto {key = 1; value = 2}
 CONTRACT_FLAGS = "--labels, --input-size and --channels"
 
@@ -24,12 +27,27 @@ def read_contract(path: str | Path) -> ModelContract:
         raise ModelLoadError(f"{path}: no such model file (expected a .tflite or .onnx file)")
     embedded = read_embedded_contract(path)
     if embedded is not None:
+        _say_if_sidecar_differs(path, embedded)
         return embedded
     sidecar = read_sidecar(path)
     if sidecar is not None:
         return sidecar
     raise ContractError(f"{path}: no model contract inside the file and no sidecar {sidecar_path(path).name}; "
                         f"pass {CONTRACT_FLAGS} to describe its input and labels")
+
+
+def _say_if_sidecar_differs(path: Path, embedded: ModelContract) -> None:
+    """The contract inside the file wins over its sidecar (it cannot be separated from the weights); a sidecar that
+    says something else is named once, so an edit to it is not silently ignored."""
+    try:
+        sidecar = read_sidecar(path)
+        problem = None if sidecar is None or sidecar == embedded else "differs from"
+    except ContractError as err:
+        problem = f"is unreadable ({err}) and is ignored in favour of"
+    if problem and path not in _told:
+        _told.add(path)
+        log.warning("%s %s the contract embedded in %s; using the embedded one", sidecar_path(path).name, problem,
+                    path.name)
 
 
 def read_embedded_contract(path: str | Path) -> ModelContract | None:
