@@ -67,17 +67,23 @@ def sha256_of(path: Path) -> str:
 
 def open_artifact(root: str | Path):
     """The artifact folder (model.keras + contract); ConversionError naming what is missing."""
+    from edgecnn.runtime.model_file import probe_keras
     from edgecnn.train.artifact import Artifact
     from edgecnn.train.errors import DataError
 
     try:
-        return Artifact.open(root)
+        artifact = Artifact.open(root)
     except DataError as err:
         raise ConversionError(str(err)) from None
+    probe_keras(artifact.model_path)  # before TensorFlow starts: one line, none of its start-up logging
+    return artifact
 
 
 def load_keras_model(path: Path) -> Any:
     """Loads a ``.keras`` file (no compile); one-line ConversionError when it is not a readable Keras model."""
+    from edgecnn.runtime.model_file import probe_keras
+
+    probe_keras(path)
     import keras
 
     try:

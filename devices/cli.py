@@ -124,7 +124,11 @@ def _make_bundle(args: argparse.Namespace, profile, workdir: Path):
 
 def handle_bundle(args: argparse.Namespace) -> int:
     from edgecnn.runtime.atomic import write_bytes_atomic
+    from edgecnn.runtime.errors import OutputError
 
+    if args.out.is_dir():  # said before the bundle is built, not after
+        raise OutputError(f"--out {args.out}: this is a folder; expected the .tar.gz file to write, e.g. "
+                          f"{args.out / 'bundle.tar.gz'}")
     profile = get_profile(args.profile)
     with tempfile.TemporaryDirectory(prefix="edgecnn-bundle-") as tmp:
         bundle = _make_bundle(args, profile, Path(tmp))

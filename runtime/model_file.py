@@ -128,3 +128,30 @@ def _varint(view: memoryview, pos: int) -> tuple[int, int]:
         shift += 7
         if shift > 63:
             raise ValueError("varint too long")
+
+
+def probe_keras(path: str | Path) -> None:
+    """:class:`ModelLoadError` unless ``path`` is a whole ``.keras`` archive (a zip with ``config.json`` and the
+    weights), checked without TensorFlow: no start-up logging, and not Keras's "File not found" for a file that is
+    there but broken."""
+    import zipfile
+
+    path = Path(path)
+    expected = "expected a .keras file saved by Keras 3 (a zip with config.json and model.weights.h5)"
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: no such .keras file")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            broken = archive.testzip() if "config.json" in names else None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as err:
+        raise ModelLoadError(f"{path}: not a loadable .keras model (not a whole zip archive: {err}); {expected}") \
+            from None
+    except OSError as err:
+        raise ModelLoadError(f"{path}: cannot read this .keras file ({err.strerror or err})") from None
+    missing = [name for name in ("config.json", "model.weights.h5") if name not in names]
+    if missing:
+        raise ModelLoadError(f"{path}: not a loadable .keras model ({', '.join(missing)} missing inside); {expected}")
+    if broken is not None:
+        raise ModelLoadError(f"{path}: not a loadable .keras model ({broken} inside is corrupt); {expected}")
+
