@@ -67,6 +67,7 @@ def sha256_of(path: Path) -> str:
 
 def open_artifact(root: str | Path):
     """The artifact folder (model.keras + contract); ConversionError naming what is missing."""
+    from edgecnn.runtime.errors import ModelLoadError
     from edgecnn.runtime.model_file import probe_keras
     from edgecnn.train.artifact import Artifact
     from edgecnn.train.errors import DataError
@@ -75,15 +76,22 @@ def open_artifact(root: str | Path):
         artifact = Artifact.open(root)
     except DataError as err:
         raise ConversionError(str(err)) from None
-    probe_keras(artifact.model_path)  # before TensorFlow starts: one line, none of its start-up logging
+    try:
+        probe_keras(artifact.model_path)  # before TensorFlow starts: one line, none of its start-up logging
+    except ModelLoadError as err:
+        raise ConversionError(str(err)) from None
     return artifact
 
 
 def load_keras_model(path: Path) -> Any:
     """Loads a ``.keras`` file (no compile); one-line ConversionError when it is not a readable Keras model."""
+    from edgecnn.runtime.errors import ModelLoadError
     from edgecnn.runtime.model_file import probe_keras
 
-    probe_keras(path)
+    try:
+        probe_keras(path)
+    except ModelLoadError as err:
+        raise ConversionError(str(err)) from None
     import keras
 
     try:

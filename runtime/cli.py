@@ -125,6 +125,9 @@ def _contract_from_flags(args: argparse.Namespace, model_path: Path, backend):
         raise OptionError(f"{model_path}: describing a model by flags needs all of --labels, --input-size and "
                           f"--channels; missing {', '.join(missing)}")
     labels = tuple(label.strip() for label in args.labels.split(","))
+    if not all(labels) or len(set(labels)) != len(labels):
+        raise OptionError(f"--labels {args.labels!r}: expected distinct, non-empty labels separated by commas, "
+                          f"e.g. cat,dog")
     units = backend.output.shape[-1] if backend.output.shape else None
     # One output unit with two labels can only be a sigmoid: P(labels[1]).
     activation = "sigmoid" if units == 1 and len(labels) == 2 else "softmax"

@@ -6,6 +6,7 @@ runtime feeds it: OpenCV decoding, RGB order, ``cv2.resize`` with the contract's
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import cv2
@@ -13,6 +14,7 @@ import numpy as np
 
 from edgecnn.runtime.errors import SourceError
 from edgecnn.runtime.image_header import FORMATS, declared_size
+from edgecnn.runtime.native import is_decoder_log, native_stderr_filtered
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 MAX_IMAGE_PIXELS = 64 * 1024 * 1024
@@ -21,6 +23,7 @@ the header, before decoding."""
 MAX_IMAGE_BYTES = 256 * 1024 * 1024
 """Largest image file edgecnn reads (256 MiB), checked from the file's size before reading it."""
 
+_DECODE_LOCK = threading.Lock()
 _CV2_RESIZE = {"bilinear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST, "area": cv2.INTER_AREA}
 
 
@@ -62,7 +65,10 @@ def decode_image(data: np.ndarray | bytes, origin: str) -> np.ndarray:
     if width == 0 or height == 0:
         raise SourceError(f"{origin}: the {kind} declares {width}x{height} pixels; not a readable image")
     try:
-        image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+        # libpng and libjpeg print to fd 2 about damaged files; capturing fd 2 is process-wide, hence the lock
+        # (it serialises the training loader's decoding threads: one clean line beats their speed-up).
+        with _DECODE_LOCK, native_stderr_filtered(is_decoder_log):
+            image = cv2.imdecode(data, cv2.IMREAD_COLOR)
         if image is None:
             raise SourceError(f"{origin}: not a readable {kind} (corrupt or truncated)")
         return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)

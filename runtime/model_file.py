@@ -145,13 +145,13 @@ def probe_keras(path: str | Path) -> None:
             names = set(archive.namelist())
             broken = archive.testzip() if "config.json" in names else None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as err:
-        raise ModelLoadError(f"{path}: not a loadable .keras model (not a whole zip archive: {err}); {expected}") \
+        raise ModelLoadError(f"{path}: not a loadable Keras model (not a whole zip archive: {err}); {expected}") \
             from None
     except OSError as err:
         raise ModelLoadError(f"{path}: cannot read this .keras file ({err.strerror or err})") from None
     missing = [name for name in ("config.json", "model.weights.h5") if name not in names]
     if missing:
-        raise ModelLoadError(f"{path}: not a loadable .keras model ({', '.join(missing)} missing inside); {expected}")
+        raise ModelLoadError(f"{path}: not a loadable Keras model ({', '.join(missing)} missing inside); {expected}")
     if broken is not None:
-        raise ModelLoadError(f"{path}: not a loadable .keras model ({broken} inside is corrupt); {expected}")
+        raise ModelLoadError(f"{path}: not a loadable Keras model ({broken} inside is corrupt); {expected}")
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from edgecnn.runtime.errors import SourceError
 from edgecnn.runtime.images import IMAGE_SUFFIXES, is_image_file, read_image_rgb
-from edgecnn.runtime.native import is_ffmpeg_log, native_stderr_filtered
+from edgecnn.runtime.native import is_decoder_log, native_stderr_filtered
 
 log = logging.getLogger("edgecnn.runtime")
 # FFmpeg inside OpenCV prints its own lines ("[tcp @ 0x...] Connection refused") while a lost stream is retried; the
@@ -154,7 +154,7 @@ class VideoFileSource(Source):
 
         self.name = str(path)
         self.loop = loop
-        with native_stderr_filtered(is_ffmpeg_log):
+        with native_stderr_filtered(is_decoder_log):
             self._capture = cv2.VideoCapture(str(path))
             ok, first = self._capture.read() if self._capture.isOpened() else (False, None)
         if not ok:
