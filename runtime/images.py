@@ -70,11 +70,11 @@ def decode_image(data: np.ndarray | bytes, origin: str) -> np.ndarray:
         with _DECODE_LOCK, native_stderr_filtered(is_decoder_log):
             image = cv2.imdecode(data, cv2.IMREAD_COLOR)
         if image is None:
-            raise SourceError(f"{origin}: not a readable {kind} (corrupt or truncated)")
+            raise SourceError(f"{origin}: not a readable image (a corrupt or truncated {kind})")
         return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
     except cv2.error as err:
         reason = (str(err).strip().splitlines() or ["OpenCV error"])[-1][:200]
-        raise SourceError(f"{origin}: OpenCV cannot decode this {kind} ({reason})") from None
+        raise SourceError(f"{origin}: not a readable image (OpenCV cannot decode this {kind}: {reason})") from None
 
 
 def resize(image: np.ndarray, size: tuple[int, int], method: str = "bilinear") -> np.ndarray:

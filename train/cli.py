@@ -77,7 +77,7 @@ def _run_train(args) -> int:
         learning_rate=args.learning_rate, build_options=build_options, force=args.force)
     note = replacement_note(options.out, options.force)
     if note:
-        print(f"edgecnn train: {note}", file=sys.stderr, flush=True)
+        print(f"edgecnn train: when training succeeds: {note}", file=sys.stderr, flush=True)
     out = train(options)
     metrics = json.loads((out / "metrics.json").read_text())
     print(f"edgecnn train: {args.model}: {metrics['eval_split']} accuracy {metrics['eval_accuracy']:.4f}, "

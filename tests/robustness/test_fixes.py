@@ -14,6 +14,7 @@ import zlib
 import cv2
 import numpy as np
 import pytest
+from robustness_corpus import SHIPPED, _png_with_size, _quantization_positions
 
 from edgecnn.cli import main
 from edgecnn.runtime.atomic import atomic_directory, sweep_leftovers, write_bytes_atomic
@@ -24,7 +25,6 @@ from edgecnn.runtime.images import read_image_rgb
 from edgecnn.runtime.preprocess import output_to_probabilities
 from edgecnn.runtime.sources import open_source
 from edgecnn.runtime.tflite_metadata import probe_tflite
-from robustness_corpus import SHIPPED, _png_with_size, _quantization_positions
 
 
 def _error(capsys, argv) -> tuple[int, str]:

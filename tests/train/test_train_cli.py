@@ -86,7 +86,8 @@ def test_failed_run_leaves_the_previous_artifact_intact(trained, tmp_path, edgec
         (empty / "train" / label / "bad.jpg").write_text("not an image")
     result = edgecnn_cli("train", "cats_dogs_cnn", "--data", empty, "--epochs", "1", "--out", out)
     assert result.returncode == 2
-    lines = error_lines(result.stderr)
+    note, *lines = error_lines(result.stderr)  # first what success would replace, then why it did not happen
+    assert note.startswith(f"edgecnn train: when training succeeds: replacing the earlier artifact in {out}")
     assert len(lines) == 1 and "no readable images" in lines[0] and str(empty) in lines[0]
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
