@@ -21,8 +21,8 @@ def export_table(records: list[ExportRecord]) -> str:
 
 def parity_table(report) -> str:
     """Per format: size, max/mean abs diff, top-1 agreement, accuracy (Keras's in the header), verdict."""
-    rows = [("format", "size", "max diff", "mean diff", "agree", f"acc (keras {report.keras_accuracy:.2f}%)",
-             "result")]
+    rows = [("format", "size", "max diff", "mean diff", "agree",
+             f"acc on {report.images} (keras {report.keras_accuracy:.2f}%)", "result")]
     for item in report.formats:
         parity = item.parity
         if parity is None:
@@ -102,7 +102,9 @@ def _artifact_name(report) -> str:
 
 
 def _size(num_bytes: int) -> str:
-    return f"{num_bytes / 1024:,.0f} KB" if num_bytes < 10 * 1024 * 1024 else f"{num_bytes / 2**20:,.1f} MB"
+    from edgecnn.runtime.units import format_size
+
+    return format_size(num_bytes)
 
 
 def _table(rows: list[tuple]) -> str:

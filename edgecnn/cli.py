@@ -31,14 +31,6 @@ STAGE_CLI_MODULES = (
 )
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """Usage mistakes are one line too (argparse's default prints the whole usage block first); subcommand
-    parsers inherit the class."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
 def count(low: int, high: int | None = None):
     """An argparse ``type=``: a whole number in ``[low, high]``; a value outside is refused before anything runs
     (an unbounded count reaches C code: ``--threads 100000`` crashed the interpreter)."""
@@ -58,7 +50,7 @@ def count(low: int, high: int | None = None):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(
+    parser = argparse.ArgumentParser(
         prog="edgecnn",
         description="Train, convert, verify and run the chapter's CNN image classifiers, down to a Raspberry Pi.",
     )
@@ -83,8 +75,13 @@ class Terminated(KeyboardInterrupt):
 
 
 def main(argv: list[str] | None = None) -> int:
+    from edgecnn import quiet_tf
+
+    quiet_tf.install()  # before any stage imports TensorFlow
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said by the subcommand that got them, not the top-level one
+        _innermost_parser(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
     prefix = f"edgecnn {args.command}"
     try:
         with _sigterm_as_interrupt():
@@ -146,6 +143,16 @@ def _check_finite(args: argparse.Namespace) -> None:
 
 class UsageError(EdgecnnError):
     """A command-line value no command can use (checked before the command runs)."""
+
+
+def _innermost_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)parser of the deepest subcommand chosen in ``args``, e.g. ``edgecnn data download``'s."""
+    while True:
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        chosen = getattr(args, actions[0].dest, None) if actions else None
+        if chosen is None:
+            return parser
+        parser = actions[0].choices[chosen]
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
