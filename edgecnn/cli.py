@@ -31,6 +31,16 @@ STAGE_CLI_MODULES = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """A bad value for a known flag (``--epochs 0``, ``--threads x``) is one line; an unknown flag or a missing
+    argument still shows the usage, which lists the flags there are (subparsers inherit the class)."""
+
+    def error(self, message: str):
+        if message.startswith("argument ") and not message.startswith("argument COMMAND"):
+            self.exit(2, f"{self.prog}: error: {message}\n")
+        super().error(message)
+
+
 def count(low: int, high: int | None = None):
     """An argparse ``type=``: a whole number in ``[low, high]``; a value outside is refused before anything runs
     (an unbounded count reaches C code: ``--threads 100000`` crashed the interpreter)."""
@@ -50,7 +60,7 @@ def count(low: int, high: int | None = None):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="edgecnn",
         description="Train, convert, verify and run the chapter's CNN image classifiers, down to a Raspberry Pi.",
     )
