@@ -22,3 +22,7 @@ class ParityError(EdgecnnError):
         super().__init__(message)
         self.failures = dict(failures or {})
         """Format name -> the reasons it failed."""
+
+
+class ModelImportError(EdgecnnError):
+    """``edgecnn import`` cannot take a model: unloadable, not an image classifier, labels that do not fit."""

@@ -23,7 +23,8 @@ class Quantization:
     per_channel_dense: bool = True
     """Per-channel weight scales for dense layers. False writes FULLY_CONNECTED ops that tflite-runtime 2.14 loads."""
     calibration: np.ndarray | None = None
-    """``(N, H, W, C)`` uint8 real images for ``"int8"``: the activation ranges are measured on them."""
+    """``(N, H, W, C)`` real images for ``"int8"``, in the model's value range (float32; uint8 for 0-255): the
+    activation ranges are measured on them."""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

@@ -57,6 +57,8 @@ def details_lines(report) -> list[str]:
     lines = [f"verified on {report.images} images from {report.data_source}"]
     if report.skipped_images:
         lines.append(f"skipped {len(report.skipped_images)} unreadable images: {report.skipped_images[0]} ...")
+    if getattr(report, "value_range_problem", None):
+        lines.append(f"model.keras: FAIL {report.value_range_problem}")
     for item in report.formats:
         for reason in item.reasons:
             lines.append(f"{item.format}: FAIL {reason}")

@@ -11,6 +11,11 @@ from edgecnn.cli import DefaultsHelpFormatter, count
 from edgecnn.train.augment import PRESETS
 from edgecnn.train.datasets import DATASETS
 from edgecnn.train.registry import get_spec, model_names
+from edgecnn.train.strategy import STRATEGIES
+
+EXAMPLE_LOG_ENV = "EDGECNN_EXAMPLE_LOG"
+"""Debugging: a file each training process appends ``<index> <pixel hash>`` to for every training example its
+input pipeline reads (shows the shards of a multi-worker run)."""
 
 
 def register(subparsers) -> None:
@@ -52,10 +57,21 @@ def _register_train(subparsers) -> None:
     parser.add_argument("--weights", default=None,
                         help="inception_transfer only: 'imagenet' (download), a path to the no-top .h5, or "
                              "'random'")
+    parser.add_argument("--strategy", choices=STRATEGIES, default="auto",
+                        help="tf.distribute strategy: auto = multi-worker when TF_CONFIG names a cluster, mirrored "
+                             "on several GPUs, else one-device; multi-worker reads the cluster from TF_CONFIG")
+    parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=None,
+                        help="continue from the backup in OUT.backup/ written after each epoch (default: when one "
+                             "exists; --resume requires it, --no-resume deletes it and starts over)")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="train with float16 compute (Keras mixed_float16; fast on recent GPUs, slow on CPUs); "
+                             "the artifact is float32")
     parser.set_defaults(handler=_run_train)
 
 
 def _run_train(args) -> int:
+    import os
+
     from edgecnn.train.artifact import replacement_note
     from edgecnn.train.errors import DataError
     from edgecnn.train.fit import TrainOptions, train
@@ -74,11 +90,17 @@ def _run_train(args) -> int:
         epochs=args.epochs, batch_size=args.batch_size, augment=args.augment, seed=args.seed, limit=args.limit,
         augmentation=args.augmentation,
         lr_schedule=args.lr_schedule, early_stopping=args.early_stopping, init_from=args.init_from,
-        learning_rate=args.learning_rate, build_options=build_options, force=args.force)
+        learning_rate=args.learning_rate, build_options=build_options, strategy=args.strategy, resume=args.resume,
+        mixed_precision=args.mixed_precision,
+        example_log=Path(os.environ[EXAMPLE_LOG_ENV]) if os.environ.get(EXAMPLE_LOG_ENV) else None,
+        report=lambda line: print(line, flush=True), force=args.force)
     note = replacement_note(options.out, options.force)
     if note:
         print(f"edgecnn train: when training succeeds: {note}", file=sys.stderr, flush=True)
     out = train(options)
+    if out is None:
+        print(f"edgecnn train: {args.model}: this worker is done; the chief writes the artifact")
+        return 0
     metrics = json.loads((out / "metrics.json").read_text())
     print(f"edgecnn train: {args.model}: {metrics['eval_split']} accuracy {metrics['eval_accuracy']:.4f}, "
           f"train accuracy {metrics['train_accuracy']:.4f}, {metrics['train_seconds']:.0f} s -> {out}")
