@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from edgecnn.convert.formats import format_names, get_format
-from edgecnn.help_format import DefaultsHelpFormatter
+from edgecnn.help_format import DefaultsHelpFormatter, count
 
 
 def register(subparsers) -> None:
@@ -32,7 +32,7 @@ def _register_convert(subparsers) -> None:
     parser.add_argument("--calib-data", type=Path, metavar="PATH",
                         help="calibration images: a folder of class folders (or <split>/<class>/, or the "
                              "Fashion-MNIST idx files); when left out: the training split the contract names")
-    parser.add_argument("--calib-count", type=int, default=300, metavar="N",
+    parser.add_argument("--calib-count", type=count(1, 1_000_000), default=300, metavar="N",
                         help="calibration images, spread evenly across the classes")
     parser.add_argument("--in-process", action="store_true",
                         help="export every format in this process (faster start, but converter memory adds up: "
@@ -74,7 +74,7 @@ def _register_verify(subparsers) -> None:
                         help="images to verify on: class folders, a root with <split>/<class>/ (the contract's "
                              "evaluation split is used, else 'test'), or the Fashion-MNIST idx files; when left out: "
                              "the evaluation split the contract names")
-    parser.add_argument("--limit", type=int, metavar="N", help="at most N images per class (when left out: all)")
+    parser.add_argument("--limit", type=count(1), metavar="N", help="at most N images per class (when left out: all)")
     parser.add_argument("--formats", nargs="+", choices=format_names(), metavar="FORMAT",
                         help="formats to check (when left out: every export present)")
     parser.add_argument("--min-agreement", type=float, metavar="FRACTION",

@@ -70,10 +70,18 @@ def sha256_of(path: Path) -> str:
 
 def open_artifact(root: str | Path) -> Artifact:
     """The artifact folder (model.keras + contract); ConversionError naming what is missing."""
+    from edgecnn.runtime.errors import ModelLoadError
+    from edgecnn.runtime.model_file import probe_keras
+
     try:
-        return Artifact.open(root)
+        artifact = Artifact.open(root)
     except DataError as err:
         raise ConversionError(str(err)) from None
+    try:
+        probe_keras(artifact.model_path)  # before TensorFlow starts: one line, none of its start-up logging
+    except ModelLoadError as err:
+        raise ConversionError(str(err)) from None
+    return artifact
 
 
 def load_keras_model(path: Path) -> Any:
@@ -81,6 +89,13 @@ def load_keras_model(path: Path) -> Any:
 
     An imported SavedModel's ``model.keras`` is loaded with the ``saved_model/`` beside it (see convert/saved_model.py).
     """
+    from edgecnn.runtime.errors import ModelLoadError
+    from edgecnn.runtime.model_file import probe_keras
+
+    try:
+        probe_keras(path)
+    except ModelLoadError as err:
+        raise ConversionError(str(err)) from None
     import keras
 
     from edgecnn.convert.saved_model import custom_objects_for

@@ -16,12 +16,13 @@ report. The contract's ``extra["data"]`` describes the data (:class:`edgecnn.dat
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from edgecnn.data.errors import DataError
-from edgecnn.runtime.contract import ModelContract, read_sidecar
+from edgecnn.runtime.contract import SIDECAR_SUFFIX, ModelContract, read_sidecar
 
 MODEL_FILE = "model.keras"
 HISTORY_FILE = "history.json"
@@ -34,6 +35,12 @@ BENCH_FILE = "bench.json"
 EXPORT_PREFIX = "model_"
 EXPORT_SUFFIXES = {"tflite": ".tflite", "onnx": ".onnx"}
 """An export format's name starts with its kind, and the kind fixes the file suffix (``tflite_int8`` -> ``.tflite``)."""
+ARTIFACT_MARKERS = (MODEL_FILE, MODEL_FILE + SIDECAR_SUFFIX, METRICS_FILE)
+"""Files whose presence together makes a folder an edgecnn artifact folder (one that ``train --out`` may replace)."""
+WRITTEN_BY_EDGECNN = (MODEL_FILE, MODEL_FILE + SIDECAR_SUFFIX, HISTORY_FILE, METRICS_FILE, CURVES_FILE,
+                      CONFUSION_FILE, EXPORT_PREFIX + "*", "verify.*", "bench.*", "report.*", "convert.*")
+"""Name patterns of what train, convert, verify, bench and pipeline write into an artifact folder; anything else in
+it is the user's, so replacing the folder needs ``--force``."""
 
 
 def export_suffix(format_name: str) -> str:
@@ -101,7 +108,7 @@ class Artifact:
         contract = read_sidecar(self.model_path)
         if contract is None:
             raise DataError(f"{self.root} is not an edgecnn artifact folder: {self.model_path.name} and its "
-                            f"contract are missing (train one with 'edgecnn train MODEL --out {self.root}')")
+                            f"contract are missing (pass the folder 'edgecnn train MODEL --out FOLDER' wrote)")
         return contract
 
     @property
@@ -118,6 +125,48 @@ class Artifact:
         artifact = cls(Path(root))
         if not artifact.model_path.is_file():
             raise DataError(f"{root} is not an edgecnn artifact folder: {MODEL_FILE} is missing "
-                            f"(train one with 'edgecnn train MODEL --out {root}')")
+                            f"(pass the folder 'edgecnn train MODEL --out FOLDER' wrote)")
         artifact.contract  # noqa: B018 - validates the sidecar now, with a clear error
         return artifact
+
+
+def replacement_note(out: str | Path, force: bool = False) -> str | None:
+    """What writing a new artifact at ``out`` replaces, in one sentence; None when nothing is there.
+
+    Only an earlier artifact folder holding nothing but edgecnn's own files is replaced without ``force``; anything
+    else (a file, a folder of the user's, an artifact with the user's files added) is a :class:`DataError`, because
+    the whole folder is swapped for the new one.
+    """
+    out = Path(out)
+    if not out.exists() and not out.is_symlink():
+        return None
+    if not out.is_dir():
+        if force:
+            return f"replacing the file {out} (--force)"
+        raise DataError(f"--out {out}: this is a file, not a folder; pick a new --out (or pass --force to replace it)")
+    try:
+        names = sorted(entry.name for entry in out.iterdir())
+    except OSError as err:
+        raise DataError(f"--out {out}: cannot list this folder ({err.strerror or err})") from None
+    if not names:
+        return None
+    is_artifact = all((out / name).is_file() for name in ARTIFACT_MARKERS)
+    foreign = [n for n in names if not any(fnmatch.fnmatchcase(n, p) for p in WRITTEN_BY_EDGECNN)]
+    if force:
+        return f"replacing {out} and all {len(names)} entries in it (--force)"
+    if not is_artifact:
+        raise DataError(f"--out {out}: the folder exists and is not an edgecnn artifact folder ({len(names)} "
+                        f"entries, e.g. {_listing(names)}); training replaces the whole folder: pick a new --out, "
+                        f"or pass --force to delete what is there")
+    if foreign:
+        raise DataError(f"--out {out}: this artifact folder also holds files edgecnn did not write "
+                        f"({_listing(foreign)}); training replaces the whole folder: move them, pick a new --out, "
+                        f"or pass --force to delete them too")
+    exports = [n for n in names if n.startswith(EXPORT_PREFIX) and not n.endswith(SIDECAR_SUFFIX)]
+    lost = (f"; its {len(exports)} converted export(s) ({_listing(exports)}) go too: run 'edgecnn convert {out}' "
+            f"again" if exports else "")
+    return f"replacing the earlier artifact in {out} ({MODEL_FILE}, metrics and plots{lost})"
+
+
+def _listing(names: list[str], shown: int = 3) -> str:
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")

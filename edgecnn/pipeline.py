@@ -40,6 +40,8 @@ class PipelineOptions:
     """Timed invocations per bench row."""
     build_options: dict = field(default_factory=dict)
     """Extra ``build`` arguments (e.g. ``weights`` for inception_transfer)."""
+    force: bool = False
+    """Replace ``out`` even when it is not an edgecnn artifact folder."""
 
 
 @dataclass
@@ -81,7 +83,8 @@ def run_pipeline(options: PipelineOptions, on_stage: Callable[[int, int, str], N
     note = on_note or (lambda text: None)
     stage(1, STAGES, f"train {options.model}")
     out = train(TrainOptions(model=options.model, out=options.out, data=options.data, epochs=options.epochs,
-                             limit=options.limit, build_options=options.build_options, verbose=2), on_note=note)
+                             limit=options.limit, build_options=options.build_options, verbose=2,
+                             force=options.force), on_note=note)
     artifact = Artifact(out)
     stage(2, STAGES, "convert")
     formats = options.formats or tuple(format_names())

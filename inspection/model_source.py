@@ -43,17 +43,25 @@ def resolve_model(model: str | Path) -> ModelSource:
     if path.is_dir():
         from edgecnn.data.artifact import Artifact
 
-        return ModelSource("keras", text, Artifact.open(path).model_path)
+        return ModelSource("keras", text, _probed(Artifact.open(path).model_path))
     if path.is_file():
         suffix = path.suffix.lower()
         if suffix in (".keras", ".tflite"):
-            return ModelSource(suffix[1:], text, path)
+            return ModelSource(suffix[1:], text, _probed(path) if suffix == ".keras" else path)
         raise InspectError(f"{path}: cannot inspect {suffix or 'this'} files; expected an artifact folder, a .keras "
                            f"or a .tflite file (ONNX exports: inspect the .keras or .tflite of the same artifact)")
     if text in model_names():
         return ModelSource("registry", text)
     raise InspectError(f"{text}: no such file or folder, and not a registered model; expected an artifact folder, "
                        f"a .keras or .tflite file, or one of: {', '.join(model_names())}")
+
+
+def _probed(path: Path) -> Path:
+    """A ``.keras`` checked before TensorFlow starts (a broken one is one line, without its start-up logging)."""
+    from edgecnn.runtime.model_file import probe_keras
+
+    probe_keras(path)
+    return path
 
 
 def import_keras(purpose: str):

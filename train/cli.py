@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from edgecnn.help_format import DefaultsHelpFormatter
+from edgecnn.help_format import DefaultsHelpFormatter, count
 from edgecnn.train.augment import PRESETS
 from edgecnn.train.registry import get_spec, model_names
 from edgecnn.train.strategy import STRATEGIES
@@ -30,19 +30,22 @@ def _register_train(subparsers) -> None:
     parser.add_argument("--data", type=Path, action="append", default=[], metavar="PATH",
                         help="data root with <split>/<class>/ folders (repeat to mix sources); default: the "
                              "model's dataset under $EDGECNN_DATA, the download cache, or the OS package")
-    parser.add_argument("--out", type=Path, help="artifact folder (default: artifacts/MODEL)")
-    parser.add_argument("--epochs", type=int, help="epochs (default: the model's own)")
-    parser.add_argument("--batch-size", type=int, help="batch size (default: the model's own)")
+    parser.add_argument("--out", type=Path, help="artifact folder (default: artifacts/MODEL); an earlier artifact "
+                                                 "there is replaced, any other folder is refused unless --force")
+    parser.add_argument("--force", action="store_true",
+                        help="replace --out even when it is not an edgecnn artifact folder (deletes what is there)")
+    parser.add_argument("--epochs", type=count(1, 100_000), help="epochs (default: the model's own)")
+    parser.add_argument("--batch-size", type=count(1, 65_536), help="batch size (default: the model's own)")
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                         help="augment training batches (default: the model's own)")
     parser.add_argument("--augmentation", choices=PRESETS, metavar="PRESET",
                         help=f"augmentation preset, one of {', '.join(PRESETS)}; implies --augment "
                              "(default: the model's own)")
-    parser.add_argument("--seed", type=int, default=42, help="random seed")
-    parser.add_argument("--limit", type=int, help="at most this many images per class and split (quick runs)")
+    parser.add_argument("--seed", type=count(0, 2**32 - 1), default=42, help="random seed")
+    parser.add_argument("--limit", type=count(1), help="at most this many images per class and split (quick runs)")
     parser.add_argument("--lr-schedule", choices=("constant", "cosine"),
                         help="learning rate over the run (default: the model's own)")
-    parser.add_argument("--early-stopping", type=int, metavar="PATIENCE",
+    parser.add_argument("--early-stopping", type=count(1), metavar="PATIENCE",
                         help="stop after PATIENCE epochs without validation-loss improvement")
     parser.add_argument("--init-from", type=Path, metavar="ARTIFACT",
                         help="start from the weights of an earlier 'edgecnn train' folder of the same model "
@@ -65,12 +68,10 @@ def _register_train(subparsers) -> None:
 def _run_train(args) -> int:
     import os
 
+    from edgecnn.data.artifact import replacement_note
     from edgecnn.data.errors import DataError
     from edgecnn.train.fit import TrainOptions, train
 
-    for name, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size), ("--limit", args.limit)):
-        if value is not None and value < 1:
-            raise DataError(f"{name} must be at least 1, got {value}")
     if args.learning_rate is not None and not args.learning_rate > 0:
         raise DataError(f"--learning-rate must be positive, got {args.learning_rate}")
     if args.augmentation is not None and args.augment is False:
@@ -84,7 +85,10 @@ def _run_train(args) -> int:
         learning_rate=args.learning_rate, build_options=build_options, strategy=args.strategy, resume=args.resume,
         mixed_precision=args.mixed_precision,
         example_log=Path(os.environ[EXAMPLE_LOG_ENV]) if os.environ.get(EXAMPLE_LOG_ENV) else None,
-        report=lambda line: print(line, flush=True))
+        report=lambda line: print(line, flush=True), force=args.force)
+    note = replacement_note(options.out, options.force)
+    if note:
+        print(f"edgecnn train: when training succeeds: {note}", file=sys.stderr, flush=True)
     out = train(options, on_note=lambda note: print(f"edgecnn train: {note}", file=sys.stderr))
     if out is None:
         print(f"edgecnn train: {args.model}: this worker is done; the chief writes the artifact")

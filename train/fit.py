@@ -80,6 +80,9 @@ class TrainOptions:
     """Debugging: append the index and pixel hash of every training example this process's pipeline reads."""
     report: Callable[[str], None] | None = None
     """Receives progress lines (the strategy and devices in use); None: silent."""
+    force: bool = False
+    """Replace ``out`` even when it is not an edgecnn artifact folder (see
+    :func:`~edgecnn.data.artifact.replacement_note`)."""
 
 
 def train(options: TrainOptions, on_note: Callable[[str], None] | None = None) -> Path | None:
@@ -90,6 +93,7 @@ def train(options: TrainOptions, on_note: Callable[[str], None] | None = None) -
     lines. Keras's own progress goes to stdout as ``options.verbose`` says.
     """
     spec = get_spec(options.model)
+    layout.replacement_note(options.out, options.force)  # refuses before hours of training, not after
     if options.strategy not in strategies.STRATEGIES:
         raise StrategyError(f"strategy {options.strategy!r}: choose one of {', '.join(strategies.STRATEGIES)}")
     # TF_CONFIG is checked before any data is loaded and before TensorFlow starts a server.
@@ -121,6 +125,7 @@ def train(options: TrainOptions, on_note: Callable[[str], None] | None = None) -
                    strategy=fitted.run.name, workers=fitted.run.workers, replicas=fitted.run.replicas,
                    mixed_precision=options.mixed_precision, resumed_from_epoch=fitted.resumed_from)
     contract = spec.contract(data.labels, data.description)
+    layout.replacement_note(options.out, options.force)  # again: the folder may have changed while training ran
     with atomic_directory(options.out) as staging:
         model.save(staging / layout.MODEL_FILE)
         write_sidecar(staging / layout.MODEL_FILE, contract)
