@@ -124,6 +124,13 @@ def _table(rows, sets, command: str) -> str:
         f"hand-free ({len(sets['hand-free'])}) claims", "ms/frame (scenes)"]
     lines = [f"Printed by `.venv/bin/python {command}` (one thread). Accuracy counts 'no hand' as wrong; 'found' is "
              "the share of frames given a class; on hand-free frames every class is a false claim.", "",
+             "Sets, all images training never saw: **pi-validation** = rps-real-pi's own validation split; "
+             "**kaust-held-out-clips** = the rps-real-kaust files whose whole source clip is held out from training "
+             "(other people, rooms, cameras); **scenes** = those held-out hands pasted at 25-55% of the frame "
+             "height, anywhere (some cut by the edge), into cats-vs-dogs validation photos enlarged to 640x480; "
+             "**hand-free** = those photos with no hand (an upper bound: a few may show a person's hand). "
+             "rps_cnn was trained on rps-real-kaust with a per-file hold-out, so most kaust-held-out-clips frames "
+             "were in its training set: its figures there are not a held-out measure.", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, mode, cells in rows:
         by = {c[0]: c for c in cells}

@@ -180,6 +180,10 @@ def main() -> None:
     if missing:
         page += ["", f"Not trained for this page yet: {', '.join(missing)} (`scripts/make-results.sh "
                      f"{' '.join(missing)}`)."]
+    hands = images_dir / "hands.md"  # scripts/measure_hands.py writes it (the webcam moment, per --hand mode)
+    if hands.is_file():
+        page += ["", "## The webcam moment: finding the hand, classifying it, saying 'no hand'", "",
+                 hands.read_text().strip()]
     page += ["", *[model_section(r, images_dir, args.out.parent) + "\n" for r in records]]
     write_text_atomic(args.out, "\n".join(page))
     print(f"wrote {args.out} ({len(records)} records in {images_dir / 'records'})")

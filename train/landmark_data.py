@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from edgecnn.data.datasets import DatasetSpec
+from edgecnn.data.errors import DataError
+from edgecnn.data.loader import LabelledImages as Split
+from edgecnn.data.splits import TrainingData, held_out_split_of
 from edgecnn.runtime.hand_data import class_folders, held_out_clip, scan_split
 from edgecnn.runtime.hands import HandFinder
-from edgecnn.train.data import Split, TrainingData, held_out_split_of
-from edgecnn.train.datasets import DatasetSpec
-from edgecnn.train.errors import DataError
 
 CACHE_DIR = Path.home() / ".cache" / "edgecnn" / "hands"
 NO_HAND_LABEL = "none"
@@ -57,10 +58,22 @@ def load_landmark_data(dataset: DatasetSpec, roots: list[Path], limit: int | Non
     if no_hand_roots:
         labels = _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, dataset, cache_dir, not_found)
     train = _mirrored(_concat(train_parts))
-    description = {"kind": "hand_landmarks", "roots": [str(r.resolve()) for r in roots],
-                   "hold_out": "own validation/test split, else whole source clips (SHA-1 of the clip key, 1 in 5)",
-                   "no_hand_found": not_found}
+    description = LandmarkDataDescription({
+        "kind": "hand_landmarks", "roots": [str(r.resolve()) for r in roots],
+        "no_hand_roots": [str(r.resolve()) for r in no_hand_roots],
+        "hold_out": "own validation/test split, else whole source clips (SHA-1 of the clip key, 1 in 5)",
+        "no_hand_found": not_found})
     return TrainingData(labels, train, _concat(eval_parts), dataset.eval_split, description)
+
+
+class LandmarkDataDescription:
+    """What a hand-landmark model was trained on (the contract's ``extra["data"]``, kind ``hand_landmarks``)."""
+
+    def __init__(self, values: dict):
+        self.values = values
+
+    def to_dict(self) -> dict:
+        return dict(self.values)
 
 
 def _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, dataset, cache_dir, counts):

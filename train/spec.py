@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from edgecnn.data.description import DataDescription
+    from edgecnn.runtime.contract import ModelContract
 
 
 @dataclass(frozen=True)
@@ -17,7 +21,7 @@ class ModelSpec:
     input_shape: tuple[int, ...]
     """``(height, width, channels)`` of the raw 0-255 input the model takes; ``(21, 3)`` for hand landmarks."""
     dataset: str
-    """Key of the default dataset in :mod:`edgecnn.train.datasets`."""
+    """Key of the default dataset in :mod:`edgecnn.data.datasets`."""
     output_activation: str
     """``"softmax"`` (one unit per class) or ``"sigmoid"`` (one unit: the probability of the second label)."""
     num_classes: int
@@ -47,7 +51,33 @@ class ModelSpec:
     """``"image"`` (pixels) or ``"hand_landmarks"`` (the hand finder's 21 points; the contract gets a hand crop)."""
     source: str = ""
     """Where in the chapter / notebook the architecture comes from."""
+    build_options: dict[str, str] = field(default_factory=dict)
+    """``build`` keyword arguments a user may set from the command line (``--weights`` for inception_transfer), each
+    with its help text; a CLI flag that is not listed here is refused for this model."""
+    untrained_options: dict[str, Any] = field(default_factory=dict)
+    """``build`` keyword arguments for an untrained copy (benchmarks): e.g. ``weights="random"`` so nothing is
+    downloaded for a model whose timings do not depend on its weights."""
 
     @property
     def channel_order(self) -> str:
         return "GRAY" if len(self.input_shape) == 3 and self.input_shape[2] == 1 else "RGB"
+
+    def contract(self, labels: tuple[str, ...], data: DataDescription | None) -> ModelContract:
+        """The Keras model's contract: the one place a :class:`ModelContract` is made from a spec."""
+        from edgecnn.runtime.contract import ModelContract
+
+        extra: dict[str, Any] = {"light_on_dark": self.light_on_dark}
+        if data is not None:
+            extra = {"data": data.to_dict(), **extra}
+        return ModelContract(model_name=self.name, labels=tuple(labels), input_size=self.input_shape[:2],
+                             channel_order=self.channel_order, resize=self.resize,
+                             output_activation=self.output_activation, format="keras", dataset=self.dataset,
+                             input_kind=self.input_kind, hand_crop=self._hand_crop(labels), extra=extra)
+
+    def _hand_crop(self, labels: tuple[str, ...]):
+        """Hand-landmark models read the hand finder's crop; a ``none`` label (hand-free photos) means no hand."""
+        if self.input_kind != "hand_landmarks":
+            return None
+        from edgecnn.runtime.contract import HandCrop
+
+        return HandCrop(no_hand_label="none" if "none" in labels else None)
