@@ -40,11 +40,11 @@ def _held_out(shared_data, dataset: str, label: str) -> list:
 
 
 @pytest.mark.parametrize("dataset", ["rps-real-pi", "rps-real-kaust"])
-def test_run_without_model_classifies_real_held_out_images(shared_data, tmp_path, dataset):
+def test_the_shipped_cnn_classifies_real_held_out_images(shared_data, tmp_path, dataset):
     for label in LABELS:
         for image in _held_out(shared_data, dataset, label):
             shutil.copy(image, tmp_path / f"{label}__{image.name}")
-    result = edgecnn_run("--source", tmp_path, "--headless")
+    result = edgecnn_run("--model", SHIPPED_CNN, "--source", tmp_path, "--headless")
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(records) == sum(len(_held_out(shared_data, dataset, label)) for label in LABELS)
