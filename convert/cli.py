@@ -89,6 +89,7 @@ def _register_verify(subparsers) -> None:
 
 
 def _run_verify(args) -> int:
+    from edgecnn.convert.class_gate import class_table
     from edgecnn.convert.errors import ParityError
     from edgecnn.convert.report import details_lines, dumps_json, matrix_table, parity_table, to_junit
     from edgecnn.convert.verify import VerifyOptions, verify_artifact
@@ -102,6 +103,8 @@ def _run_verify(args) -> int:
     report = verify_artifact(args.artifact, options,
                              on_progress=lambda name: print(f"verify: {name}", file=sys.stderr))
     print(parity_table(report))
+    print()
+    print(class_table(report))
     print()
     print(matrix_table(report))
     print()

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict
 from typing import Any
 
+from edgecnn.convert.class_gate import confusion_changes
 from edgecnn.convert.runner import ExportRecord
 
 
@@ -62,6 +63,10 @@ def details_lines(report) -> list[str]:
             lines.append(f"{item.format}: FAIL {reason}")
         for note in item.diagnosis:
             lines.append(f"{item.format}: {note}")
+        if item.parity is not None and item.parity.confusion_delta:
+            moves = confusion_changes(item.parity.confusion_delta, tuple(item.parity.classes))
+            if moves:
+                lines.append(f"{item.format}: confusion vs Keras (true->predicted, images): {', '.join(moves)}")
     return lines
 
 
@@ -86,6 +91,9 @@ def to_junit(report) -> str:
             properties = ET.SubElement(case, "properties")
             for key in ("max_abs_diff", "mean_abs_diff", "agreement", "accuracy", "keras_accuracy"):
                 ET.SubElement(properties, "property", name=key, value=repr(getattr(item.parity, key)))
+            for label, figure in item.parity.classes.items():
+                for key in ("agreement", "accuracy_change"):
+                    ET.SubElement(properties, "property", name=f"class.{label}.{key}", value=repr(figure[key]))
         if item.reasons:
             failure = ET.SubElement(case, "failure", message="; ".join(item.reasons))
             failure.text = "\n".join(item.reasons + item.diagnosis)

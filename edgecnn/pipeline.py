@@ -73,6 +73,7 @@ def run_pipeline(options: PipelineOptions) -> Path:
 
 def _verify(out: Path, options: PipelineOptions) -> tuple[dict, str]:
     """Runs verify; returns ``verify.json``'s content and the Markdown tables. Drift is reported, not fatal here."""
+    from edgecnn.convert.class_gate import class_table
     from edgecnn.convert.report import details_lines, matrix_table, parity_table
     from edgecnn.convert.verify import VerifyOptions, verify_artifact
 
@@ -92,7 +93,7 @@ def _verify(out: Path, options: PipelineOptions) -> tuple[dict, str]:
         }
     data = {"passed": not report.failures, "images": report.images, "data": report.data_source, "exports": exports}
     write_text_atomic(out / "verify.json", json.dumps(data, indent=2))
-    tables = f"{parity_table(report)}\n\n{matrix_table(report)}"
+    tables = f"{parity_table(report)}\n\n{class_table(report)}\n\n{matrix_table(report)}"
     markdown = f"```\n{tables}\n```\n\n" + "\n".join(f"- {line}" for line in details_lines(report))
     print(markdown)
     return data, markdown
