@@ -22,3 +22,7 @@ class ParityError(EdgecnnError):
         super().__init__(message)
         self.failures = dict(failures or {})
         """Format name -> the reasons it failed."""
+
+
+class BaselineError(EdgecnnError):
+    """A ``--baseline`` file is missing, unreadable, not a verify document, or measured on other images."""

@@ -70,14 +70,39 @@ def details_lines(report) -> list[str]:
     return lines
 
 
+VERIFY_JSON_VERSION = 1
+"""Version of the one verify document (``edgecnn verify --json``, the pipeline's verify.json, ``--baseline``)."""
+
+
 def to_json(report) -> dict[str, Any]:
-    data = asdict(report)
+    """The verify document: the full report (``formats``) and, per export file name, its status (``exports``)."""
+    data = {"version": VERIFY_JSON_VERSION, **asdict(report)}
     data["passed"] = not report.failures
     for item, entry in zip(report.formats, data["formats"]):
         entry["passed"] = item.passed
         if item.parity is not None:
             entry["parity"]["accuracy_drop"] = item.parity.accuracy_drop
+    data["exports"] = export_statuses(report)
     return data
+
+
+def export_statuses(report) -> dict[str, dict[str, Any]]:
+    """Per export file name: ``status`` (``passed``, ``export ok but validation failed``, ``export failed``), its
+    reasons, agreement, accuracy and Keras's accuracy as fractions, max abs diff (what ``edgecnn bench`` reads)."""
+    exports = {}
+    for item in report.formats:
+        parity = item.parity
+        exports[item.file.rsplit("/", 1)[-1]] = {
+            "format": item.format,
+            "status": "passed" if item.passed else ("export ok but validation failed" if parity is not None
+                                                    else "export failed"),
+            "reasons": item.reasons,
+            "agreement": None if parity is None else parity.agreement,
+            "accuracy": None if parity is None else parity.accuracy / 100.0,
+            "keras_accuracy": report.keras_accuracy / 100.0,
+            "max_abs_diff": None if parity is None else parity.max_abs_diff,
+        }
+    return exports
 
 
 def to_junit(report) -> str:

@@ -6,7 +6,6 @@ the report. A stage that fails stops the pipeline with its own typed error; what
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,25 +73,12 @@ def run_pipeline(options: PipelineOptions) -> Path:
 def _verify(out: Path, options: PipelineOptions) -> tuple[dict, str]:
     """Runs verify; returns ``verify.json``'s content and the Markdown tables. Drift is reported, not fatal here."""
     from edgecnn.convert.class_gate import class_table
-    from edgecnn.convert.report import details_lines, matrix_table, parity_table
+    from edgecnn.convert.report import details_lines, dumps_json, matrix_table, parity_table, to_json
     from edgecnn.convert.verify import VerifyOptions, verify_artifact
 
     report = verify_artifact(out, VerifyOptions(limit=options.verify_limit))
-    exports = {}
-    for item in report.formats:
-        parity = item.parity
-        exports[Path(item.file).name] = {
-            "format": item.format,
-            "status": "passed" if item.passed else ("export ok but validation failed" if parity is not None
-                                                    else "export failed"),
-            "reasons": item.reasons,
-            "agreement": None if parity is None else parity.agreement,
-            "accuracy": None if parity is None else parity.accuracy / 100.0,
-            "keras_accuracy": report.keras_accuracy / 100.0,
-            "max_abs_diff": None if parity is None else parity.max_abs_diff,
-        }
-    data = {"passed": not report.failures, "images": report.images, "data": report.data_source, "exports": exports}
-    write_text_atomic(out / "verify.json", json.dumps(data, indent=2))
+    data = to_json(report)
+    write_text_atomic(out / "verify.json", dumps_json(report))
     tables = f"{parity_table(report)}\n\n{class_table(report)}\n\n{matrix_table(report)}"
     markdown = f"```\n{tables}\n```\n\n" + "\n".join(f"- {line}" for line in details_lines(report))
     print(markdown)
