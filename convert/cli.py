@@ -85,6 +85,9 @@ def _register_verify(subparsers) -> None:
                              "when left out: $EDGECNN_TFLITE214_PYTHON or ./.venv-tflite214/bin/python")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the full report as JSON")
     parser.add_argument("--junit", type=Path, metavar="PATH", help="also write JUnit XML, one test case per format")
+    parser.add_argument("--gallery", type=Path, metavar="DIR",
+                        help="write DIR/index.html: every image where an export and Keras disagree, as the model "
+                             "saw it, with both top-3s and the true label")
     parser.add_argument("--baseline", type=Path, metavar="FILE",
                         help="an earlier run's --json: fail when any format's agreement or accuracy, overall or of "
                              "any class, fell below it by more than the format's tolerance (max_regression, "
@@ -111,7 +114,8 @@ def _run_verify(args) -> int:
     baseline = load_baseline(args.baseline) if args.baseline is not None and not keep_missing else None
     options = VerifyOptions(data=args.data, limit=args.limit, formats=tuple(args.formats) if args.formats else None,
                             min_agreement=args.min_agreement, max_accuracy_drop=args.max_accuracy_drop,
-                            max_abs_diff=args.max_abs_diff, tflite214_python=args.tflite214_python)
+                            max_abs_diff=args.max_abs_diff, tflite214_python=args.tflite214_python,
+                            gallery=args.gallery)
     report = verify_artifact(args.artifact, options,
                              on_progress=lambda name: print(f"verify: {name}", file=sys.stderr))
     print(parity_table(report))

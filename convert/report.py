@@ -58,6 +58,9 @@ def details_lines(report) -> list[str]:
     lines = [f"verified on {report.images} images from {report.data_source}"]
     if report.skipped_images:
         lines.append(f"skipped {len(report.skipped_images)} unreadable images: {report.skipped_images[0]} ...")
+    if report.gallery_path:
+        counts = ", ".join(f"{name} {count}" for name, count in (report.gallery or {}).items())
+        lines.append(f"disagreement gallery: {report.gallery_path} (images that disagree with Keras: {counts})")
     for item in report.formats:
         for reason in item.reasons:
             lines.append(f"{item.format}: FAIL {reason}")

@@ -47,6 +47,8 @@ class VerifyOptions:
     """Overrides the maximum abs diff of the formats that have one (the float formats)."""
     tflite214_python: Path | None = None
     """Python of the tflite-runtime 2.14 environment; None: $EDGECNN_TFLITE214_PYTHON or ./.venv-tflite214."""
+    gallery: Path | None = None
+    """Folder for the disagreement gallery (``index.html``: every image an export and Keras disagree on); None: none."""
 
 
 @dataclass
@@ -83,6 +85,11 @@ class VerifyReport:
     formats: list[FormatReport]
     skipped_images: list[str] = field(default_factory=list)
     interpreter_versions: dict[str, str] = field(default_factory=dict)
+    gallery: dict[str, int] | None = None
+    """With ``--gallery``: images disagreeing with Keras per format (the page is ``gallery_path``)."""
+    gallery_path: str | None = None
+    gallery_images: list[str] = field(default_factory=list)
+    """The gallery's first dozen images (paths relative to its folder), for reports."""
 
     @property
     def failures(self) -> dict[str, list[str]]:
@@ -106,13 +113,16 @@ def verify_artifact(root: str | Path, options: VerifyOptions,
     truth = images.labels
     keras_accuracy = 100.0 * float((reference.argmax(axis=1) == truth).mean())
     source_sha = sha256_of(artifact.model_path)
-    reports, versions, tflite_inputs = [], {}, {}
+    reports, versions, tflite_inputs, outputs = [], {}, {}, {}
     for fmt in formats:
         if on_progress:
             on_progress(fmt.name)
-        report, prepared = _verify_one(fmt, artifact.root, images, reference, source_sha, options, versions)
+        report, prepared, probabilities = _verify_one(fmt, artifact.root, images, reference, source_sha, options,
+                                                      versions)
         if prepared is not None:
             tflite_inputs[fmt.name] = prepared
+        if probabilities is not None:
+            outputs[fmt.name] = probabilities
         reports.append(report)
     from edgecnn.convert.matrix import fill_tflite214
 
@@ -122,8 +132,16 @@ def verify_artifact(root: str | Path, options: VerifyOptions,
         if report.reasons and report.parity is not None:
             report.diagnosis = _diagnose(report, contract, artifact.root)
             report.diagnosis += _int8_hotspots(report, contract, artifact.model_path, images.pixels)
-    return VerifyReport(str(artifact.root), images.source, len(truth), keras_accuracy, reports, images.skipped,
-                        versions)
+    result = VerifyReport(str(artifact.root), images.source, len(truth), keras_accuracy, reports, images.skipped,
+                          versions)
+    if options.gallery is not None:
+        from edgecnn.convert.gallery import gallery_summary, write_gallery
+
+        page, written = write_gallery(options.gallery, images.pixels, truth, contract.labels, reference, outputs,
+                                      contract.channel_order)
+        result.gallery_path, result.gallery_images = str(page), written[:12]
+        result.gallery = gallery_summary(reference, outputs)
+    return result
 
 
 def _selected_formats(root: Path, options: VerifyOptions) -> list[ExportFormat]:
@@ -172,10 +190,12 @@ def effective_tolerance(fmt: ExportFormat, options: VerifyOptions) -> Tolerance:
 
 
 def _verify_one(fmt: ExportFormat, root: Path, images: LabelledImages, reference: np.ndarray, source_sha: str,
-                options: VerifyOptions, versions: dict[str, str]) -> tuple[FormatReport, tuple | None]:
+                options: VerifyOptions, versions: dict[str, str]) -> tuple[FormatReport, tuple | None,
+                                                                          np.ndarray | None]:
     """Checks one export in its primary interpreter.
 
-    Returns its report and, for TFLite, ``(input tensors, output spec, contract)`` for the tflite-runtime 2.14 run.
+    Returns its report, for TFLite ``(input tensors, output spec, contract)`` for the tflite-runtime 2.14 run, and its
+    probabilities (None when it did not run).
     """
     from edgecnn.runtime.classifier import Classifier
     from edgecnn.runtime.preprocess import pixels_to_tensor
@@ -185,7 +205,7 @@ def _verify_one(fmt: ExportFormat, root: Path, images: LabelledImages, reference
     report.matrix = {name: "n/a" for name in INTERPRETERS}
     if not path.is_file():
         report.reasons.append(f"{path.name} not found (run 'edgecnn convert {root} --formats {fmt.name}')")
-        return report, None
+        return report, None, None
     report.size_bytes = path.stat().st_size
     primary = PRIMARY[fmt.suffix]
     start = time.perf_counter()
@@ -195,7 +215,7 @@ def _verify_one(fmt: ExportFormat, root: Path, images: LabelledImages, reference
     except EdgecnnError as err:
         report.reasons.append(f"{primary} cannot run it: {err}")
         report.matrix[primary] = f"FAIL: {err}"
-        return report, None
+        return report, None, None
     report.seconds = time.perf_counter() - start
     versions[primary] = classifier.backend.info.version
     report.io = {"input": _describe(classifier.backend.input), "output": _describe(classifier.backend.output)}
@@ -205,8 +225,8 @@ def _verify_one(fmt: ExportFormat, root: Path, images: LabelledImages, reference
     report.matrix[primary] = "ok" if report.parity.passed else f"FAIL: {'; '.join(report.parity.reasons)}"
     if fmt.suffix == ".tflite":
         tensor = pixels_to_tensor(images.pixels, classifier.contract, classifier.backend.input)
-        return report, (tensor, classifier.backend.output, classifier.contract)
-    return report, None
+        return report, (tensor, classifier.backend.output, classifier.contract), probabilities
+    return report, None, probabilities
 
 
 def _describe(spec) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
 import xml.etree.ElementTree as ET
@@ -54,11 +56,25 @@ def test_every_format_has_a_class_gate(name):
     assert tolerance.max_class_accuracy_drop >= tolerance.max_accuracy_drop
 
 
-def test_int8_collapsed_onto_one_class_fails_naming_the_classes(softmax_artifact, tmp_path, capsys):
-    """Calibration on near-black frames (a lens cap left on): the real int8 export predicts 'scissors' for almost
-    everything; verify must fail naming the classes that collapsed, in the error, the JSON, JUnit and the tables."""
+def _chromium():
+    """Debian's headless chromium through Selenium, as tests/runtime/test_runtime_web_view.py drives it."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+
+
+@pytest.fixture(scope="module")
+def collapsed(softmax_artifact, tmp_path_factory):
+    """A real int8 export calibrated on near-black frames (a lens cap left on): it predicts 'scissors' for almost
+    everything. Returns ``(folder, verify exit code, stdout, stderr)``; verify wrote verify.json, .xml, gallery/."""
     import cv2
 
+    tmp_path = tmp_path_factory.mktemp("collapsed")
     artifact = tmp_path / "artifact"
     artifact.mkdir()
     for name in ("model.keras", "model.keras.contract.json"):
@@ -68,23 +84,60 @@ def test_int8_collapsed_onto_one_class_fails_naming_the_classes(softmax_artifact
         (frames / label).mkdir(parents=True)
         for index in range(6):
             assert cv2.imwrite(str(frames / label / f"frame{index}.png"), np.full((32, 32, 3), index, np.uint8))
-    assert main(["convert", str(artifact), "--formats", "tflite_int8", "--in-process", "--calib-data", str(frames),
-                 "--calib-count", "18"]) == 0
-    json_path, junit_path = tmp_path / "verify.json", tmp_path / "verify.xml"
-    code = main(["verify", str(artifact), "--limit", "40", "--json", str(json_path), "--junit", str(junit_path)])
-    captured = capsys.readouterr()
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):  # capsys is per test, this per module
+        assert main(["convert", str(artifact), "--formats", "tflite_int8", "tflite_float32", "--in-process",
+                     "--calib-data", str(frames), "--calib-count", "18"]) == 0
+        code = main(["verify", str(artifact), "--limit", "40", "--json", str(tmp_path / "verify.json"), "--junit",
+                     str(tmp_path / "verify.xml"), "--gallery", str(tmp_path / "gallery")])
+    return tmp_path, code, out.getvalue(), err.getvalue()
+
+
+def test_int8_collapsed_onto_one_class_fails_naming_the_classes(collapsed):
+    """Verify fails naming the classes that collapsed, in the error, the JSON, JUnit and the tables."""
+    tmp_path, code, out, error = collapsed
     assert code == 1
-    error = captured.err
-    collapsed = [label for label in ("paper", "rock", "scissors") if f"class '{label}' accuracy drop" in error]
-    assert collapsed and "scissors" not in collapsed, error
-    entry = json.loads(json_path.read_text())["formats"][0]
+    collapsed_classes = [label for label in ("paper", "rock", "scissors")
+                         if f"class '{label}' accuracy drop" in error]
+    assert collapsed_classes and "scissors" not in collapsed_classes, error
+    document = json.loads((tmp_path / "verify.json").read_text())
+    entry = next(entry for entry in document["formats"] if entry["format"] == "tflite_int8")
     classes = entry["parity"]["classes"]
-    for label in collapsed:
+    for label in collapsed_classes:
         assert classes[label]["agreement"] < 0.9 and classes[label]["accuracy_change"] < -5
         assert f"class {label!r} agreement" in " ".join(entry["reasons"])
-        assert f"{label}->scissors +" in captured.out  # the confusion delta against Keras
+        assert f"{label}->scissors +" in out  # the confusion delta against Keras
     delta = np.array(entry["parity"]["confusion_delta"])
     assert delta.shape == (3, 3) and delta.sum() == 0 and delta[:, 2].sum() > 0
-    assert "agreement per class" in captured.out and f"{100 * classes[collapsed[0]]['agreement']:.1f}*" in captured.out
-    properties = {p.get("name"): float(p.get("value")) for p in ET.parse(junit_path).getroot().iter("property")}
-    assert properties[f"class.{collapsed[0]}.agreement"] == classes[collapsed[0]]["agreement"]
+    assert "agreement per class" in out and f"{100 * classes[collapsed_classes[0]]['agreement']:.1f}*" in out
+    properties = {p.get("name"): float(p.get("value")) for p in ET.parse(tmp_path / "verify.xml").getroot()
+                  .iter("property")}
+    assert properties[f"class.{collapsed_classes[0]}.agreement"] == classes[collapsed_classes[0]]["agreement"]
+
+
+def test_gallery_shows_every_disagreement_in_a_real_browser(collapsed):
+    from selenium.webdriver.common.by import By
+
+    tmp_path, _, out, _ = collapsed
+    document = json.loads((tmp_path / "verify.json").read_text())
+    entry = next(entry for entry in document["formats"] if entry["format"] == "tflite_int8")
+    flipped = round((1 - entry["parity"]["agreement"]) * document["images"])
+    assert document["gallery"] == {"tflite_int8": flipped, "tflite_float32": 0}
+    assert f"disagreement gallery: {tmp_path / 'gallery' / 'index.html'}" in out
+    browser = _chromium()
+    try:
+        browser.get((tmp_path / "gallery" / "index.html").as_uri())
+        heading = browser.find_element(By.ID, "tflite_int8").text
+        assert heading == f"tflite_int8: {flipped} of {document['images']} images disagree with Keras"
+        rows = browser.find_elements(By.CSS_SELECTOR, "tr.disagreement")
+        assert len(rows) == flipped
+        for row in rows:
+            image = row.find_element(By.TAG_NAME, "img")
+            assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) == 32
+            keras = [li.text.rsplit(" ", 1)[0] for li in row.find_elements(By.CSS_SELECTOR, "ol.keras li")]
+            export = [li.text.rsplit(" ", 1)[0] for li in row.find_elements(By.CSS_SELECTOR, "ol.export li")]
+            assert sorted(keras) == sorted(export) == ["paper", "rock", "scissors"] and keras[0] != export[0]
+            assert row.find_element(By.CSS_SELECTOR, "td.truth").text in keras
+        assert "tflite_float32: 0 of" in browser.find_element(By.ID, "tflite_float32").text
+    finally:
+        browser.quit()
