@@ -85,6 +85,10 @@ def _register_verify(subparsers) -> None:
                              "when left out: $EDGECNN_TFLITE214_PYTHON or ./.venv-tflite214/bin/python")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the full report as JSON")
     parser.add_argument("--junit", type=Path, metavar="PATH", help="also write JUnit XML, one test case per format")
+    parser.add_argument("--no-repair", action="store_true",
+                        help="report a failing int8 export as it is; by default verify tries the format's remedies "
+                             "(more calibration images, the debugger's worst layers in float, 16-bit activations) "
+                             "and keeps the smallest re-export that passes")
     parser.add_argument("--gallery", type=Path, metavar="DIR",
                         help="write DIR/index.html: every image where an export and Keras disagree, as the model "
                              "saw it, with both top-3s and the true label")
@@ -101,6 +105,7 @@ def _run_verify(args) -> int:
     from edgecnn.convert.baseline import check_baseline, load_baseline
     from edgecnn.convert.class_gate import class_table
     from edgecnn.convert.errors import BaselineError, ParityError
+    from edgecnn.convert.repair import RepairOptions
     from edgecnn.convert.report import details_lines, dumps_json, matrix_table, parity_table, to_junit
     from edgecnn.convert.verify import VerifyOptions, verify_artifact
     from edgecnn.runtime.atomic import write_text_atomic
@@ -115,7 +120,7 @@ def _run_verify(args) -> int:
     options = VerifyOptions(data=args.data, limit=args.limit, formats=tuple(args.formats) if args.formats else None,
                             min_agreement=args.min_agreement, max_accuracy_drop=args.max_accuracy_drop,
                             max_abs_diff=args.max_abs_diff, tflite214_python=args.tflite214_python,
-                            gallery=args.gallery)
+                            gallery=args.gallery, repair=None if args.no_repair else RepairOptions())
     report = verify_artifact(args.artifact, options,
                              on_progress=lambda name: print(f"verify: {name}", file=sys.stderr))
     print(parity_table(report))

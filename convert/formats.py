@@ -66,6 +66,9 @@ class ExportFormat:
     """``export(keras_model, out_path, quantization) -> ExportResult``: writes the model file (no contract)."""
     runs_on: tuple[str, ...]
     """Interpreters expected to run it (runtime backend names); verify checks every one anyway."""
+    remedies: tuple[str, ...] = ()
+    """What verify tries, in this order, when the export fails its tolerance (:data:`edgecnn.convert.repair.REMEDIES`
+    names); empty: no repair."""
 
     @property
     def file_name(self) -> str:
