@@ -10,6 +10,9 @@ from edgecnn.convert.formats import format_names, get_format
 
 
 def register(subparsers) -> None:
+    from edgecnn.convert.import_cli import register_import
+
+    register_import(subparsers)
     _register_convert(subparsers)
     _register_verify(subparsers)
 

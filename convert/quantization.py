@@ -24,7 +24,8 @@ class Quantization:
     per_channel_dense: bool = True
     """Per-channel weight scales for dense layers. False writes FULLY_CONNECTED ops that tflite-runtime 2.14 loads."""
     calibration: np.ndarray | None = None
-    """``(N, H, W, C)`` uint8 real images for ``"int8"``: the activation ranges are measured on them."""
+    """``(N, H, W, C)`` real images for ``"int8"``, in the model's value range (float32; uint8 for 0-255): the
+    activation ranges are measured on them."""
     activations: str = "int8"
     """``"int8"`` or ``"int16"`` (int16 activations, int8 weights: TFLite 16x8, ONNX int16 Q/DQ; float32 io only)."""
     float_nodes: tuple[str, ...] = ()

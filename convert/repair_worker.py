@@ -30,12 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     from edgecnn.convert.repair import RepairOptions, get_remedy
     from edgecnn.convert.runner import export_one, load_keras_model, open_artifact, record_json
     from edgecnn.errors import EdgecnnError
+    from edgecnn.runtime.preprocess import to_value_range
 
     try:
         fmt, remedy = get_format(args.format), get_remedy(args.remedy)
         calibration = np.load(args.calibration)
-        model = load_keras_model(open_artifact(args.artifact).model_path)
-        quantization, details = remedy.recipe(fmt.quantization, model, calibration, RepairOptions(**args.options))
+        artifact = open_artifact(args.artifact)
+        model = load_keras_model(artifact.model_path)
+        # The recipe feeds the Keras model (the debugger): in its value range, as export_one does for calibration.
+        scaled = to_value_range(calibration, artifact.contract.value_range)
+        quantization, details = remedy.recipe(fmt.quantization, model, scaled, RepairOptions(**args.options))
         info = {**args.info}
         info["repair"] = {**info.get("repair", {}), **details}
         record = export_one(args.artifact, fmt, calibration, model, info, out=args.out, quantization=quantization)

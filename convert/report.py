@@ -22,8 +22,8 @@ def export_table(records: list[ExportRecord]) -> str:
 
 def parity_table(report) -> str:
     """Per format: size, max/mean abs diff, top-1 agreement, accuracy (Keras's in the header), verdict."""
-    rows = [("format", "size", "max diff", "mean diff", "agree", f"acc (keras {report.keras_accuracy:.2f}%)",
-             "result")]
+    rows = [("format", "size", "max diff", "mean diff", "agree",
+             f"acc on {report.images} (keras {report.keras_accuracy:.2f}%)", "result")]
     for item in report.formats:
         parity = item.parity
         if parity is None:
@@ -61,6 +61,8 @@ def details_lines(report) -> list[str]:
     if report.gallery_path:
         counts = ", ".join(f"{name} {count}" for name, count in (report.gallery or {}).items())
         lines.append(f"disagreement gallery: {report.gallery_path} (images that disagree with Keras: {counts})")
+    if getattr(report, "value_range_problem", None):
+        lines.append(f"model.keras: FAIL {report.value_range_problem}")
     for item in report.formats:
         for reason in item.reasons:
             lines.append(f"{item.format}: FAIL {reason}")
@@ -154,7 +156,9 @@ def _artifact_name(report) -> str:
 
 
 def _size(num_bytes: int) -> str:
-    return f"{num_bytes / 1024:,.0f} KB" if num_bytes < 10 * 1024 * 1024 else f"{num_bytes / 2**20:,.1f} MB"
+    from edgecnn.runtime.units import format_size
+
+    return format_size(num_bytes)
 
 
 def _table(rows: list[tuple]) -> str:

@@ -28,6 +28,7 @@ from edgecnn.convert.errors import ConversionError
 from edgecnn.convert.formats import ExportFormat, format_names, get_format
 from edgecnn.convert.quantization import Quantization
 from edgecnn.runtime.contract import ModelContract, TensorQuantization, write_sidecar
+from edgecnn.runtime.preprocess import to_value_range
 
 
 @dataclass(frozen=True)
@@ -78,11 +79,16 @@ def open_artifact(root: str | Path):
 
 
 def load_keras_model(path: Path) -> Any:
-    """Loads a ``.keras`` file (no compile); one-line ConversionError when it is not a readable Keras model."""
+    """Loads a ``.keras`` file (no compile); one-line ConversionError when it is not a readable Keras model.
+
+    An imported SavedModel's ``model.keras`` is loaded with the ``saved_model/`` beside it (see convert/saved_model.py).
+    """
     import keras
 
+    from edgecnn.convert.saved_model import custom_objects_for
+
     try:
-        return keras.saving.load_model(path, compile=False)
+        return keras.saving.load_model(path, compile=False, custom_objects=custom_objects_for(path))
     except Exception as err:  # noqa: BLE001 - Keras raises ValueError, OSError, zipfile errors... for a bad file
         first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
         raise ConversionError(f"{path}: not a loadable Keras model file ({type(err).__name__}: {first})") from None
@@ -137,7 +143,9 @@ def export_one(root: Path, fmt: ExportFormat, calibration: np.ndarray | None, mo
     model = load_keras_model(artifact.model_path) if model is None else model
     quantization = fmt.quantization if quantization is None else quantization
     if quantization.needs_calibration:
-        quantization = quantization.with_calibration(calibration)
+        # Calibration measures activation ranges: the images must be in the range the model takes (0-1 for a model
+        # trained with the 1/255 outside it), exactly as the runtime will feed them.
+        quantization = quantization.with_calibration(to_value_range(calibration, artifact.contract.value_range))
     out = artifact.root / fmt.file_name if out is None else Path(out)
     staging = out.with_name(f".{out.stem}.partial{out.suffix}")
     try:

@@ -91,6 +91,8 @@ class VerifyReport:
     formats: list[FormatReport]
     skipped_images: list[str] = field(default_factory=list)
     interpreter_versions: dict[str, str] = field(default_factory=dict)
+    value_range_problem: str | None = None
+    """Set when the Keras model loses most of its skill under the contract's value range (convert/value_range.py)."""
     gallery: dict[str, int] | None = None
     """With ``--gallery``: images disagreeing with Keras per format (the page is ``gallery_path``)."""
     gallery_path: str | None = None
@@ -99,14 +101,20 @@ class VerifyReport:
 
     @property
     def failures(self) -> dict[str, list[str]]:
-        return {report.format: report.reasons for report in self.formats if report.reasons}
+        found = {report.format: report.reasons for report in self.formats if report.reasons}
+        if self.value_range_problem:
+            found = {"model.keras": [self.value_range_problem], **found}
+        return found
 
     def raise_for_failures(self) -> None:
         failures = self.failures
         if failures:
             lines = [f"{name}: {'; '.join(reasons)}" for name, reasons in failures.items()]
-            raise ParityError(f"{len(failures)} of {len(self.formats)} exports of {self.artifact} failed parity:\n"
-                              + "\n".join(lines), failures)
+            failed = len(failures) - bool(self.value_range_problem)
+            head = f"{failed} of {len(self.formats)} exports of {self.artifact} failed parity"
+            if self.value_range_problem:
+                head = f"{self.artifact}: the value range in its contract looks wrong; {head}"
+            raise ParityError(head + ":\n" + "\n".join(lines), failures)
 
 
 def verify_artifact(root: str | Path, options: VerifyOptions,
@@ -118,6 +126,7 @@ def verify_artifact(root: str | Path, options: VerifyOptions,
     reference = keras_probabilities(artifact.model_path, contract, images.pixels)
     truth = images.labels
     keras_accuracy = 100.0 * float((reference.argmax(axis=1) == truth).mean())
+    value_range_problem = _value_range_problem(artifact, images, keras_accuracy)
     source_sha = sha256_of(artifact.model_path)
     reports, versions, tflite_inputs, outputs = [], {}, {}, {}
     for fmt in formats:
@@ -142,7 +151,7 @@ def verify_artifact(root: str | Path, options: VerifyOptions,
             report.diagnosis = _diagnose(report, contract, artifact.root)
             report.diagnosis += _int8_hotspots(report, contract, artifact.model_path, images.pixels)
     result = VerifyReport(str(artifact.root), images.source, len(truth), keras_accuracy, reports, images.skipped,
-                          versions)
+                          versions, value_range_problem)
     if options.gallery is not None:
         from edgecnn.convert.gallery import gallery_summary, write_gallery
 
@@ -151,6 +160,27 @@ def verify_artifact(root: str | Path, options: VerifyOptions,
         result.gallery_path, result.gallery_images = str(page), written[:12]
         result.gallery = gallery_summary(reference, outputs)
     return result
+
+
+def _value_range_problem(artifact, images: LabelledImages, keras_accuracy: float) -> str | None:
+    """The value-range check (convert/value_range.py); it loads the model again only when accuracy is not good."""
+    from edgecnn.convert.value_range import check_value_range
+
+    contract = artifact.contract
+    loaded = {}
+
+    def predict(inputs: np.ndarray) -> np.ndarray:
+        if "model" not in loaded:
+            loaded["model"] = load_keras_model(artifact.model_path)
+        return loaded["model"].predict(inputs, batch_size=256, verbose=0)
+
+    check = check_value_range(predict, contract.value_range, images.pixels, images.labels, len(contract.labels),
+                              keras_accuracy)
+    if not check.wrong:
+        return None
+    fix = (f"re-import the model with --value-range {check.best[0]} (edgecnn import MODEL --out {artifact.root} "
+           f"--value-range {check.best[0]} --force)")
+    return check.message(fix)
 
 
 def _selected_formats(root: Path, options: VerifyOptions) -> list[ExportFormat]:
@@ -179,8 +209,11 @@ def _eval_images(contract: ModelContract, options: VerifyOptions) -> LabelledIma
 
 def keras_probabilities(model_path: Path, contract: ModelContract, pixels: np.ndarray) -> np.ndarray:
     """The Keras model's probabilities ``(N, len(labels))`` on uint8 pixels (sigmoid expanded to ``[1-p, p]``)."""
+    from edgecnn.runtime.preprocess import to_value_range
+
     model = load_keras_model(model_path)
-    raw = np.asarray(model.predict(pixels.astype(np.float32), batch_size=256, verbose=0), dtype=np.float32)
+    raw = np.asarray(model.predict(to_value_range(pixels, contract.value_range), batch_size=256, verbose=0),
+                     dtype=np.float32)
     raw = raw.reshape(len(pixels), -1)
     if contract.output_activation == "sigmoid":
         return np.concatenate([1.0 - raw[:, :1], raw[:, :1]], axis=1)
@@ -346,8 +379,11 @@ def _int8_hotspots(report: FormatReport, contract: ModelContract, keras_path: Pa
         source = export.get("calibration_data")
         options = CalibrationOptions(data=Path(source) if source else None,
                                      count=export.get("calibration_images", 100))
-        calibration = load_calibration(contract, options).pixels
-        hotspots = quantization_hotspots(keras_path, calibration, pixels[:: max(1, len(pixels) // 50)])
+        from edgecnn.runtime.preprocess import to_value_range
+
+        calibration = to_value_range(load_calibration(contract, options).pixels, contract.value_range)
+        sample = to_value_range(pixels[:: max(1, len(pixels) // 50)], contract.value_range)
+        hotspots = quantization_hotspots(keras_path, calibration, sample)
     except EdgecnnError as err:
         return [f"quantization debugger not run: {err}"]
     except Exception as err:  # noqa: BLE001 - TF's debugger raises many types; the parity report must still print

@@ -57,6 +57,12 @@ def build_wheel(out_dir: Path, source: Path | None = None) -> Path:
 
 
 def _has_build_backend() -> bool:
-    import importlib.util
+    """setuptools >= 77 (pyproject.toml's build requirement: the SPDX `license`) and wheel, already installed."""
+    import importlib.metadata
 
-    return all(importlib.util.find_spec(name) is not None for name in ("setuptools", "wheel"))
+    try:
+        major = int(importlib.metadata.version("setuptools").split(".")[0])
+        importlib.metadata.version("wheel")
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return False
+    return major >= 77

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from edgecnn.errors import EdgecnnError
+from edgecnn.runtime.units import format_size
 
 MODEL_SUFFIXES = (".tflite", ".onnx")
 VERIFY_REPORT = "verify.json"
@@ -55,6 +56,7 @@ class BenchRow:
     backend_version: str = ""
     threads: int = 0
     accuracy: float | None = None
+    images: int | None = None
     verify_status: str = "not verified"
     latency_p50_ms: float | None = None
     latency_p90_ms: float | None = None
@@ -144,6 +146,7 @@ def _measure(file: Path, backend: str, options: BenchOptions, data_files: dict |
     for key in ("backend_version", "threads", "accuracy", "latency_p50_ms", "latency_p90_ms", "fps", "peak_rss_mb",
                 "cold_start_ms"):
         setattr(row, key, result[key])
+    row.images = None if result.get("predictions") is None else len(result["predictions"])
     if not result["has_contract"]:
         row.verify_status = "no contract: accuracy unknown"
     return row
@@ -180,7 +183,7 @@ def format_table(rows: list[BenchRow]) -> str:
             lines.append(f"| {r.file} | {r.backend} |  | {_size(r.size_bytes)} |  | {r.verify_status} | "
                          f"error: {r.error} | | | | |")
             continue
-        accuracy = "unknown" if r.accuracy is None else f"{r.accuracy:.2%}"
+        accuracy = "unknown" if r.accuracy is None else f"{r.accuracy:.2%} of {r.images}"
         lines.append(f"| {r.file} | {r.backend} {r.backend_version} | {r.threads} | {_size(r.size_bytes)} | "
                      f"{accuracy} | {r.verify_status} | {r.latency_p50_ms:.2f} | {r.latency_p90_ms:.2f} | "
                      f"{r.fps:.0f} | {r.peak_rss_mb:.0f} | {r.cold_start_ms:.0f} |")
@@ -188,4 +191,4 @@ def format_table(rows: list[BenchRow]) -> str:
 
 
 def _size(size: int) -> str:
-    return f"{size / 1e6:.2f} MB" if size >= 1e5 else f"{size / 1e3:.1f} kB"
+    return format_size(size)

@@ -2,6 +2,10 @@
 
 A fresh process is what a device sees: cold start is import + load, and peak RSS is the runtime's alone. This module
 imports only :mod:`edgecnn.runtime` (never TensorFlow) and prints one JSON object on stdout.
+
+Peak RSS is the kernel's ``VmHWM`` of this process (``/proc/self/status``), not ``getrusage``'s ``ru_maxrss``: Linux
+keeps ``ru_maxrss`` across fork and exec, so a worker started by a parent that holds TensorFlow would report the
+parent's peak (1.3 GB) instead of its own (~100 MB).
 """
 
 from __future__ import annotations
@@ -60,9 +64,25 @@ def measure(spec: dict) -> dict:
         predicted = np.argmax(probabilities, axis=1)
         result["accuracy"] = float(np.mean(predicted == labels))
         result["predictions"] = predicted.tolist()
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    result["peak_rss_mb"] = peak_rss_mb()
     result["tensorflow_loaded"] = any(m == "tensorflow" or m.startswith("tensorflow.") for m in sys.modules)
     return result
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak resident set size in MB (10^6 bytes, like the file sizes beside it).
+
+    ``VmHWM`` where there is /proc; elsewhere ``ru_maxrss`` (bytes on macOS, KiB on the BSDs).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024 / 1e6  # the kernel's "kB" are KiB
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return (peak if sys.platform == "darwin" else peak * 1024) / 1e6
 
 
 def main() -> int:

@@ -48,8 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from edgecnn import quiet_tf
+
+    quiet_tf.install()  # before any stage imports TensorFlow
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said by the subcommand that got them, with its own usage, not the top-level one
+        _innermost_parser(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         result = args.handler(args)
     except EdgecnnError as err:
@@ -59,6 +64,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"edgecnn {args.command}: interrupted", file=sys.stderr)
         return 130
     return int(result or 0)
+
+
+def _innermost_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)parser of the deepest subcommand chosen in ``args``, e.g. ``edgecnn data download``'s."""
+    while True:
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        chosen = getattr(args, actions[0].dest, None) if actions else None
+        if chosen is None:
+            return parser
+        parser = actions[0].choices[chosen]
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):

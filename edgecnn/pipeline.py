@@ -6,6 +6,7 @@ the report. A stage that fails stops the pipeline with its own typed error; what
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,9 +81,9 @@ def _verify(out: Path, options: PipelineOptions) -> tuple[dict, str]:
     data = to_json(report)
     write_text_atomic(out / "verify.json", dumps_json(report))
     tables = f"{parity_table(report)}\n\n{class_table(report)}\n\n{matrix_table(report)}"
-    markdown = f"```\n{tables}\n```\n\n" + "\n".join(f"- {line}" for line in details_lines(report))
-    markdown += "\n\n" + gallery_markdown(report)
-    print(markdown)
+    details = "\n".join(f"- {line}" for line in details_lines(report))
+    print(f"{tables}\n\n{details}")  # the terminal gets the tables as text; the report gets them fenced
+    markdown = f"```\n{tables}\n```\n\n{details}\n\n{gallery_markdown(report)}"
     return data, markdown
 
 
@@ -102,13 +103,46 @@ def gallery_markdown(report) -> str:
 
 def _commands(out: Path) -> dict[str, str]:
     int8 = out / "model_tflite_int8_uint8io.tflite"
+    smoke = _smoke_images(out)
     return {
         "live camera": f"edgecnn run --model {int8}",
-        "a video or folder, headless": f"edgecnn run --model {int8} --source VIDEO_OR_FOLDER --headless",
+        "a video or folder, headless": f"edgecnn run --model {int8} --source {smoke or 'VIDEO_OR_FOLDER'} --headless",
         "re-check parity": f"edgecnn verify {out}",
         "benchmark": f"edgecnn bench {out} --threads 4",
-        "deploy to a Pi 5": f"edgecnn deploy {out} --profile rpi5 --host pi@raspberrypi",
+        "deploy to a Pi 5": f"edgecnn deploy {out} --profile rpi5 --host pi@raspberrypi"
+                            + (f" --smoke-images {smoke}" if smoke else ""),
     }
+
+
+SMOKE_PER_CLASS = 2
+
+
+def _smoke_images(out: Path) -> Path | None:
+    """For a model trained on idx files (Fashion-MNIST), a few of its held-out images as PNG files.
+
+    ``edgecnn deploy`` takes its smoke-test images from an image-folder data set; idx files are not one, so the
+    report's deploy command would fail without ``--smoke-images``. These are the first images of each class of the
+    evaluation split, written once into ``<out>/smoke-images/``. None for image-folder models (deploy finds theirs).
+    """
+    import cv2
+    import numpy as np
+
+    from edgecnn.errors import EdgecnnError
+    from edgecnn.runtime.atomic import write_bytes_atomic
+    from edgecnn.train.idx import load_fashion_split
+
+    data = json.loads((out / "model.keras.contract.json").read_text()).get("extra", {}).get("data", {})
+    if data.get("kind") != "fashion_mnist_idx":
+        return None
+    images, labels = load_fashion_split(Path(data["root"]), data.get("eval_split", "test"))
+    folder = out / "smoke-images"
+    for label in np.unique(labels):
+        for number, index in enumerate(np.flatnonzero(labels == label)[:SMOKE_PER_CLASS]):
+            ok, png = cv2.imencode(".png", images[index])
+            if not ok:
+                raise EdgecnnError(f"cannot encode Fashion-MNIST test image {index} as PNG for {folder}")
+            write_bytes_atomic(folder / f"class{label}-{number}.png", png.tobytes())
+    return folder
 
 
 def _stage(number: int, name: str) -> None:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from edgecnn.runtime.atomic import write_text_atomic
+from edgecnn.runtime.units import format_size
 
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
@@ -52,7 +53,7 @@ def write_report(root: Path, summary: str, convert_rows: list[dict], verify_mark
 def _convert_table(rows: list[dict]) -> str:
     lines = ["| format | file | size | seconds |", "|---|---|---|---|"]
     for row in rows:
-        lines.append(f"| {row['format']} | {Path(row['path']).name} | {row['size_bytes'] / 1e3:.1f} kB | "
+        lines.append(f"| {row['format']} | {Path(row['path']).name} | {format_size(row['size_bytes'])} | "
                      f"{row['seconds']:.1f} |")
     return "\n".join(lines)
 

@@ -81,9 +81,11 @@ def keras_feature_maps(model, contract: ModelContract, pixels: np.ndarray) -> tu
     """Feature maps of every conv/pool layer of a Keras model and its output probabilities, for one image."""
     import keras
 
+    from edgecnn.runtime.preprocess import to_value_range
+
     layers = [layer for layer in model.layers if type(layer).__name__ in KERAS_KINDS]
     probe = keras.Model(model.inputs, [layer.output for layer in layers] + list(model.outputs))
-    outputs = probe([pixels[None].astype(np.float32)], training=False)
+    outputs = probe([to_value_range(pixels[None], contract.value_range)], training=False)
     outputs = [keras.ops.convert_to_numpy(output)[0] for output in outputs]
     maps = [FeatureMap(layer.name, KERAS_KINDS[type(layer).__name__], type(layer).__name__, values)
             for layer, values in zip(layers, outputs)]

@@ -81,8 +81,10 @@ def build_registry_model(name: str):
 def load_keras_model(path: Path):
     """Loads a ``.keras`` file; a broken file is a one-line :class:`ModelLoadError`."""
     keras = import_keras(f"inspecting the Keras model {path}")
+    from edgecnn.convert.saved_model import custom_objects_for
+
     try:
-        return keras.saving.load_model(path, compile=False)
+        return keras.saving.load_model(path, compile=False, custom_objects=custom_objects_for(path))
     except Exception as err:  # noqa: BLE001 - Keras raises many types (ValueError, OSError, zipfile errors...)
         first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
         raise ModelLoadError(f"{path}: not a loadable .keras model ({first_line})") from None

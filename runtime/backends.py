@@ -148,8 +148,20 @@ def _candidates(path: Path, name: str | None) -> list[BackendEntry]:
     candidates = [entry for entry in _REGISTRY.values() if suffix in entry.suffixes]
     if not candidates:
         known = sorted({s for entry in _REGISTRY.values() for s in entry.suffixes})
-        raise ModelLoadError(f"{path}: unknown model file type {suffix!r}; expected one of {', '.join(known)}")
+        raise ModelLoadError(f"{path}: unknown model file type {suffix!r}; expected one of {', '.join(known)}"
+                             f"{_exports_beside(path, known)}")
     return candidates
+
+
+def _exports_beside(path: Path, suffixes: list[str]) -> str:
+    """A hint for a Keras model given to the runtime: the exports in its folder, or how to make them."""
+    folder = path.parent
+    exports = sorted(p.name for p in folder.glob("model_*") if p.suffix in suffixes) if folder.is_dir() else []
+    if exports:
+        return f"; exports beside it: {', '.join(str(path.parent / name) for name in exports[:4])}"
+    if path.suffix.lower() in (".keras", ".h5"):
+        return f"; 'edgecnn convert {path.parent}' exports it to .tflite and .onnx"
+    return ""
 
 
 # --- TFLite (ai-edge-litert and tflite-runtime share the Interpreter API) -------------------------------------------

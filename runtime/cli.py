@@ -94,6 +94,10 @@ def handle_run(args: argparse.Namespace) -> int:
     if contract.extra.get("light_on_dark") and not args.invert:
         print(f"edgecnn run: note: {model_path.name} learned light objects on black (like Fashion-MNIST); "
               f"pass --invert for ordinary dark-on-light photos", file=notes, flush=True)
+    if args.serve and not source.live and not args.loop:
+        # A clip or folder ends in well under a second at this speed: the page would be gone before a browser opens.
+        print(f"edgecnn run: note: {args.source} is a file source; the page stops when it ends. Add --loop to "
+              "keep serving it until Ctrl-C", file=notes, flush=True)
     summary = run_live(classifier, source, options)
     if summary.frames:
         latency = sorted(summary.latency_ms)[len(summary.latency_ms) // 2]

@@ -24,14 +24,24 @@ def passes_pixels_through(contract: ModelContract, spec: TensorSpec) -> bool:
             and abs(spec.scale - 1.0) < 1e-6 and spec.zero_point == 0)
 
 
+def to_value_range(pixels: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
+    """uint8 0-255 pixels -> float32 in ``value_range`` (0 -> low, 255 -> high): what the model was trained on.
+
+    Every place that feeds a model float pixels uses this (the runtime, int8 calibration, verify's Keras reference,
+    inspect), so a model trained on 0-1 or -1-1 inputs gets them in every format.
+    """
+    low, high = (float(v) for v in value_range)
+    real = pixels.astype(np.float32)
+    if (low, high) != (0.0, 255.0):
+        real = real * np.float32((high - low) / 255.0) + np.float32(low)
+    return real
+
+
 def pixels_to_tensor(pixels: np.ndarray, contract: ModelContract, spec: TensorSpec) -> np.ndarray:
     """``(N, H, W, C)`` uint8 pixels -> the input tensor: scaled to the contract's value range, then quantized."""
     if passes_pixels_through(contract, spec):
         return np.ascontiguousarray(pixels)
-    low, high = contract.value_range
-    real = pixels.astype(np.float32)
-    if (low, high) != (0.0, 255.0):
-        real = real * np.float32((high - low) / 255.0) + np.float32(low)
+    real = to_value_range(pixels, contract.value_range)
     if not spec.quantized:
         return real.astype(spec.dtype, copy=False)
     info = np.iinfo(spec.dtype)

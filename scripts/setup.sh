@@ -18,11 +18,26 @@ if [ -n "$missing" ]; then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-stamp=".venv/.edgecnn-installed-$extras-$(sha256sum pyproject.toml | cut -c1-16)"
-if [ ! -f "$stamp" ]; then
+# One stamp per extras set and pyproject.toml: `make demo` (all) and `make test` (all,dev) must not undo each other,
+# so a stamp is removed only when pyproject.toml changed, and an install of a superset (all,dev) also serves all.
+hash="$(sha256sum pyproject.toml | cut -c1-16)"
+covered() {  # covered EXTRAS: is every extra of EXTRAS in an install stamped for this pyproject.toml?
+  local stamp have want
+  for stamp in .venv/.edgecnn-installed-*-"$hash"; do
+    [ -f "$stamp" ] || continue
+    have="${stamp#.venv/.edgecnn-installed-}"; have=",${have%-"$hash"},"
+    for want in ${1//,/ }; do [[ "$have" == *",$want,"* ]] || continue 2; done
+    return 0
+  done
+  return 1
+}
+if ! covered "$extras"; then
   echo "setup: installing edgecnn[$extras] into .venv (about 2 GB the first time)"
-  .venv/bin/python -m pip install -q --upgrade pip
+  # setuptools >= 77 reads pyproject.toml's SPDX licence; the devices stage builds its wheel with this one.
+  .venv/bin/python -m pip install -q --upgrade pip "setuptools>=77" wheel
   .venv/bin/python -m pip install -q -e ".[$extras]"
-  rm -f .venv/.edgecnn-installed-*
-  touch "$stamp"
+  for stamp in .venv/.edgecnn-installed-*; do
+    if [ -f "$stamp" ] && [[ "$stamp" != *"-$hash" ]]; then rm -f "$stamp"; fi
+  done
+  touch ".venv/.edgecnn-installed-$extras-$hash"
 fi

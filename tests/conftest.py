@@ -8,22 +8,22 @@ from pathlib import Path
 import pytest
 
 from cli_helpers import run_edgecnn
+from data_sets import SHARED_DATA, SKIP_LOCATION, DataSets, is_missing_data
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
-# Library code finds the chapter's data sets through $EDGECNN_DATA (see edgecnn.train.datasets.find_roots).
-os.environ.setdefault("EDGECNN_DATA", str(SHARED_DATA))
+# Library code finds the chapter's data sets through $EDGECNN_DATA, then the download cache (see
+# edgecnn.train.datasets.find_roots); without ../shared/data it finds what 'edgecnn data download' fetched.
+if SHARED_DATA.is_dir():
+    os.environ.setdefault("EDGECNN_DATA", str(SHARED_DATA))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """``../shared/data`` beside the repository: the real image sets (never copied into the repo)."""
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"{SHARED_DATA} is missing: the tests need the real data sets beside the repository")
-    return SHARED_DATA
+def shared_data() -> DataSets:
+    """``shared_data / "rps-real-pi"``: a real image set from ../shared/data, $EDGECNN_DATA or the download cache
+    (never copied into the repo); a test whose set is in none of them is skipped, naming the command that fetches it."""
+    return DataSets()
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +38,16 @@ def fashion_mnist_dir() -> Path:
 def edgecnn_cli():
     """``edgecnn_cli("train", ...)`` -> CompletedProcess of the real command line."""
     return run_edgecnn
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Reports every skip for a missing data set at one location, so ``-ra`` prints one line per missing set.
+
+    (pytest reports a skip raised in a fixture or a skipif mark at each test's own line, which would list the
+    same missing set once per test module and line.)
+    """
+    report = yield
+    if report.skipped and isinstance(report.longrepr, tuple) and is_missing_data(report.longrepr[2]):
+        report.longrepr = (*SKIP_LOCATION, report.longrepr[2])
+    return report

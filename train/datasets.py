@@ -105,24 +105,37 @@ def get_dataset(name: str) -> DatasetSpec:
 def find_roots(spec: DatasetSpec) -> list[Path]:
     """The local folders that hold ``spec``'s data, searched in order; :class:`DataError` says how to get it.
 
-    Looks in ``$EDGECNN_DATA/<local_dir>`` (the project's CI points it at ``../shared/data``), then the download
-    cache ``~/.cache/edgecnn/datasets/<name>``, then the OS package folder.
+    Looks in ``$EDGECNN_DATA/<local_dir>`` (the project's CI points it at ``../shared/data``), then the sets
+    ``edgecnn data download <local_dir>`` rebuilt in ``~/.cache/edgecnn/data/<local_dir>``, then the download cache
+    ``~/.cache/edgecnn/datasets/<name>``, then the OS package folder. Of the folders of sets, the first that holds
+    any of ``local_dirs`` is used as a whole.
     """
-    candidates: list[Path] = []
     data_env = os.environ.get("EDGECNN_DATA")
-    if data_env:
-        candidates += [Path(data_env) / d for d in spec.local_dirs]
-    candidates.append(CACHE_DIR / "datasets" / spec.name)
-    if spec.system_dir:
-        candidates.append(Path(spec.system_dir))
-    found = [path for path in candidates if path.is_dir()]
-    if data_env and any(path.parent == Path(data_env) for path in found):
-        return [path for path in found if path.parent == Path(data_env)]
+    set_folders = ([Path(data_env)] if data_env else []) + [CACHE_DIR / "data"]
+    candidates = [folder / d for folder in set_folders for d in spec.local_dirs]
+    for folder in set_folders:
+        found = [folder / d for d in spec.local_dirs if (folder / d).is_dir()]
+        if found:
+            return found
+    others = [CACHE_DIR / "datasets" / spec.name] + ([Path(spec.system_dir)] if spec.system_dir else [])
+    candidates += others
+    found = [path for path in others if path.is_dir()]
     if found:
         return found[:1]
-    hint = (f"run 'edgecnn data download {spec.name}' (needs internet)" if spec.downloads
-            else f"put its <split>/<class>/ folders in {candidates[-1]}")
-    apt = " or 'apt-get install dataset-fashion-mnist'" if spec.system_dir else ""
     raise DataError(f"no local copy of dataset {spec.name!r} (looked in {', '.join(map(str, candidates))}); "
-                    f"{hint}{apt}, or pass --data PATH (or set EDGECNN_DATA to a folder holding "
+                    f"{download_hint(spec)}, or pass --data PATH (or set EDGECNN_DATA to a folder holding "
                     f"{' or '.join(spec.local_dirs)})")
+
+
+def download_hint(spec: DatasetSpec) -> str:
+    """The commands that fetch ``spec``: its own download, or those of the public sets it is made of."""
+    from edgecnn.train.public_sets import PUBLIC_SETS
+
+    commands = [f"edgecnn data download {d}" for d in spec.local_dirs if d in PUBLIC_SETS]
+    if spec.downloads:
+        commands.insert(0, f"edgecnn data download {spec.name}")
+    quoted = " or ".join(repr(command) for command in commands[:2])
+    hint = f"run {quoted} (needs internet)" if commands else "no public download is known"
+    if spec.system_dir:
+        hint += " or 'apt-get install dataset-fashion-mnist'"
+    return hint

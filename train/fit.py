@@ -6,6 +6,7 @@ import json
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,11 +16,14 @@ from edgecnn.errors import EdgecnnError
 from edgecnn.runtime.atomic import atomic_directory
 from edgecnn.runtime.contract import ModelContract, read_sidecar, write_sidecar
 from edgecnn.train import artifact as layout
+from edgecnn.train import precision
+from edgecnn.train import resume as backups
+from edgecnn.train import strategy as strategies
 from edgecnn.train.augment import AugmentOptions
 from edgecnn.train.data import TrainingData, load_training_data
 from edgecnn.train.datasets import find_roots, get_dataset
-from edgecnn.train.errors import DataError, WeightsError
-from edgecnn.train.pipeline import CosineDecay, make_dataset, pick_strategy, prepare_labels
+from edgecnn.train.errors import DataError, ResumeError, StrategyError, WeightsError
+from edgecnn.train.pipeline import CosineDecay, Shard, make_dataset, prepare_labels, steps_per_epoch
 from edgecnn.train.plots import confusion_matrix, plot_confusion, plot_curves
 from edgecnn.train.registry import get_spec
 from edgecnn.train.spec import ModelSpec
@@ -62,15 +66,42 @@ class TrainOptions:
     """Extra keyword arguments for the model's ``build`` (e.g. ``weights`` for inception_transfer)."""
     verbose: int = 2
     """Keras progress: 0 silent, 1 progress bar, 2 one line per epoch."""
+    strategy: str = "auto"
+    """``tf.distribute`` strategy (:data:`~edgecnn.train.strategy.STRATEGIES`); ``multi-worker`` reads the cluster
+    from ``TF_CONFIG``."""
+    resume: bool | None = None
+    """Continue from the backup beside ``out`` (:mod:`edgecnn.train.resume`): None when one exists, True: it must
+    exist, False: delete it and start over."""
+    mixed_precision: bool = False
+    """Train under Keras' ``mixed_float16`` policy (float16 compute, float32 weights and output); the artifact is
+    saved as a float32 model."""
+    example_log: Path | None = None
+    """Debugging: append the index and pixel hash of every training example this process's pipeline reads."""
+    report: Callable[[str], None] | None = None
+    """Receives progress lines (the strategy and devices in use); None: silent."""
 
 
-def train(options: TrainOptions) -> Path:
-    """Trains ``options.model`` and writes the artifact folder; returns its path."""
+def train(options: TrainOptions) -> Path | None:
+    """Trains ``options.model`` and writes the artifact folder; returns its path (None on a non-chief worker of a
+    cluster, which writes no artifact)."""
     spec = get_spec(options.model)
+    if options.strategy not in strategies.STRATEGIES:
+        raise StrategyError(f"strategy {options.strategy!r}: choose one of {', '.join(strategies.STRATEGIES)}")
+    # TF_CONFIG is checked before any data is loaded and before TensorFlow starts a server.
+    cluster = strategies.cluster_from_env() if options.strategy in ("auto", "multi-worker") else None
+    multi = strategies.resolve(options.strategy, cluster) == "multi-worker"
+    folder = backups.backup_dir(options.out, cluster.rank if multi else None)
+    if options.resume and not backups.Backup(folder, {}).epochs():
+        raise ResumeError(f"--resume: no backup in {folder} (it is written after each epoch and removed when a run "
+                          "finishes)")
     started = time.perf_counter()
     data = _load(spec, options)
     _report_skipped(data)
-    model, history = _fit(spec, data, options)
+    fitted = _fit(spec, data, options, cluster, folder)
+    if not fitted.run.is_chief:
+        fitted.backup.remove()
+        return None
+    model, history = fitted.model, fitted.history
     train_seconds = time.perf_counter() - started
     metrics = _evaluate(model, spec, data)
     metrics.update(model=spec.name, params=int(model.count_params()), epochs_run=len(history.get("loss", [])),
@@ -80,7 +111,9 @@ def train(options: TrainOptions) -> Path:
                    learning_rate=options.learning_rate,
                    augmentation=_preset(spec, options) if _augment(spec, options) else None,
                    lr_schedule=options.lr_schedule or spec.lr_schedule,
-                   skipped_images=[p for p, _ in _skipped(data)][:20])
+                   skipped_images=[p for p, _ in _skipped(data)][:20],
+                   strategy=fitted.run.name, workers=fitted.run.workers, replicas=fitted.run.replicas,
+                   mixed_precision=options.mixed_precision, resumed_from_epoch=fitted.resumed_from)
     contract = ModelContract(
         model_name=spec.name, labels=data.labels, input_size=spec.input_shape[:2],
         channel_order=spec.channel_order, resize=spec.resize, output_activation=spec.output_activation,
@@ -96,6 +129,7 @@ def train(options: TrainOptions) -> Path:
         matrix = np.array(metrics["confusion_matrix"])
         plot_confusion(matrix, data.labels, staging / layout.CONFUSION_FILE,
                        f"{spec.name} on {metrics['eval_split']} ({metrics['eval_accuracy']:.1%})")
+    fitted.backup.remove()  # only now: a kill before this line resumes from the backup
     return Path(options.out)
 
 
@@ -122,37 +156,88 @@ def _preset(spec: ModelSpec, options: TrainOptions) -> str:
     return options.augmentation or spec.augmentation
 
 
-def _fit(spec: ModelSpec, data: TrainingData, options: TrainOptions):
+@dataclass
+class _Fitted:
+    model: object
+    history: dict
+    run: strategies.StrategyRun
+    backup: backups.Backup
+    resumed_from: int
+
+
+def _fit(spec: ModelSpec, data: TrainingData, options: TrainOptions, cluster, folder: Path) -> _Fitted:
+    run = strategies.start(options.strategy, cluster)  # first: collectives are configured before TF starts
+    if options.report is not None:
+        options.report(f"edgecnn train: {run.describe()}")
     import keras
 
     keras.utils.set_random_seed(options.seed)
     batch_size = options.batch_size or spec.batch_size
-    strategy = pick_strategy()
-    with strategy.scope():
+    epochs = options.epochs or spec.epochs
+    multi = run.cluster is not None
+    replica_batch = strategies.per_replica_batch(run, batch_size) if multi else batch_size
+    with run.strategy.scope(), precision.dtype_policy("mixed_float16" if options.mixed_precision else None):
         model = spec.build(**options.build_options)
         if options.init_from is not None:
             _load_weights(model, spec, Path(options.init_from))
+    precision.check_output_dtype(model, spec)
     if options.learning_rate is not None:
         model.optimizer.learning_rate.assign(options.learning_rate)
+    base_rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
     augment = AugmentOptions.preset(_preset(spec, options)) if _augment(spec, options) else None
     y_train = prepare_labels(data.train.labels, model, spec)
-    train_ds = make_dataset(data.train.images, y_train, batch_size, shuffle=True, augment=augment,
-                            seed=options.seed)
-    val_ds = None
-    if data.eval is not None:
-        val_ds = make_dataset(data.eval.images, prepare_labels(data.eval.labels, model, spec), batch_size)
-    callbacks = []
-    epochs = options.epochs or spec.epochs
+    y_eval = None if data.eval is None else prepare_labels(data.eval.labels, model, spec)
+
+    def train_input(context=None):
+        return make_dataset(data.train.images, y_train, replica_batch, shuffle=True, augment=augment,
+                            seed=options.seed, shard=Shard.of(context), example_log=options.example_log)
+
+    def eval_input(context=None):
+        # Every worker validates on all of the held-out data: the same figures on each, no shard left out.
+        return make_dataset(data.eval.images, y_eval, replica_batch)
+
+    if multi:
+        train_ds = run.strategy.distribute_datasets_from_function(train_input)
+        val_ds = None if data.eval is None else run.strategy.distribute_datasets_from_function(eval_input)
+        strategies.multi_worker_compatible(model, run.strategy, (data.train.images[:1].astype(np.float32),
+                                                                 y_train[:1]))
+    else:
+        train_ds, val_ds = train_input(), None if data.eval is None else eval_input()
+    backup = backups.Backup(folder, _fingerprint(spec, options, data, run))
+    restored = backup.restore(options.resume)
+    if restored.weights is not None:
+        model.optimizer.build(model.trainable_variables)
+        model.load_weights(restored.weights)
+        if options.report is not None:
+            options.report(f"edgecnn train: resuming after epoch {restored.epoch} of {epochs} from {backup.folder}")
+    callbacks = [backups.BackupCallback(backup, restored)]
     schedule = options.lr_schedule or spec.lr_schedule
     if schedule == "cosine":
-        callbacks.append(CosineDecay(total_steps=epochs * int(np.ceil(len(y_train) / batch_size))))
+        shard = Shard(run.workers, run.worker)
+        callbacks.append(CosineDecay(epochs, steps_per_epoch(len(y_train), replica_batch, shard), base_rate))
     if options.early_stopping:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss" if val_ds is not None else "loss",
                                                        patience=options.early_stopping, restore_best_weights=True))
-    result = model.fit(train_ds, validation_data=val_ds, epochs=epochs,
-                       callbacks=callbacks, verbose=options.verbose, shuffle=False)  # tf.data shuffles
-    history = {key: [float(v) for v in values] for key, values in result.history.items()}
-    return model, history
+    with run.strategy.scope():
+        result = model.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=restored.epoch,
+                           callbacks=callbacks, verbose=options.verbose, shuffle=False)  # tf.data shuffles
+    history = backups.merge_history(restored.history,
+                                    {key: [float(v) for v in values] for key, values in result.history.items()})
+    if multi or options.mixed_precision:
+        model = precision.plain_copy(spec, options.build_options, model)
+    return _Fitted(model, history, run, backup, restored.epoch)
+
+
+def _fingerprint(spec: ModelSpec, options: TrainOptions, data: TrainingData, run) -> dict:
+    """What must match for a backup to be continued: everything that shapes the run."""
+    return {"model": spec.name, "data": data.description, "train_count": len(data.train.labels),
+            "epochs": options.epochs or spec.epochs, "batch_size": options.batch_size or spec.batch_size,
+            "augment": _augment(spec, options), "augmentation": _preset(spec, options), "seed": options.seed,
+            "limit": options.limit, "lr_schedule": options.lr_schedule or spec.lr_schedule,
+            "learning_rate": options.learning_rate, "early_stopping": options.early_stopping,
+            "init_from": None if options.init_from is None else str(options.init_from),
+            "build_options": {k: str(v) for k, v in options.build_options.items()},
+            "mixed_precision": options.mixed_precision, "workers": run.workers}
 
 
 def _load_weights(model, spec: ModelSpec, source: Path) -> None:

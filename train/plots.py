@@ -26,6 +26,8 @@ def _figure():
 def plot_curves(history: dict, path: Path, title: str) -> None:
     """Accuracy and loss per epoch, train vs validation, side by side."""
     plt = _figure()
+    from matplotlib.ticker import MaxNLocator
+
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, metric in zip(axes, ("accuracy", "loss")):
         epochs = np.arange(1, len(history.get(metric, [])) + 1)
@@ -33,6 +35,7 @@ def plot_curves(history: dict, path: Path, title: str) -> None:
         if f"val_{metric}" in history:
             ax.plot(epochs, history[f"val_{metric}"], "s-", label=f"validation {metric}")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers: no 2.5 ticks
         ax.set_title(metric)
         ax.grid(alpha=0.3)
         ax.legend()

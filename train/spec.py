@@ -23,7 +23,8 @@ class ModelSpec:
     num_classes: int
     """Number of classes the model separates (2 for a sigmoid model)."""
     build: Callable[..., Any]
-    """``build(**options) -> keras.Model``: the compiled model with the chapter's optimizer and loss."""
+    """``build(**options) -> keras.Model``: the compiled model with the chapter's optimizer and loss; its output layer
+    takes ``dtype="float32"`` so it stays float32 under ``--mixed-precision`` (a test checks every model)."""
     expected_params: int
     """Total parameter count the chapter / notebook prints; a test checks the built model against it."""
     epochs: int = 10

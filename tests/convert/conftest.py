@@ -16,7 +16,8 @@ import pytest
 from edgecnn.runtime.contract import ModelContract, write_sidecar
 from edgecnn.runtime.images import is_image_file, load_for_model
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+from data_sets import need_set
+
 # Keep TensorFlow to the cores we are given and quiet; set before TensorFlow is first imported.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -57,14 +58,14 @@ def make_artifact(out: Path, model, model_name: str, dataset: str, eval_split: s
 
     keras.utils.set_random_seed(7)
     height, width, _ = model.input_shape[1:]
-    paths, indices, labels = class_images(SHARED_DATA / dataset / "train", per_class)
+    paths, indices, labels = class_images(need_set(dataset) / "train", per_class)
     pixels = np.stack([load_for_model(p, (height, width)) for p in paths]).astype("float32")
     model.fit(pixels, np.array(indices, dtype="float32"), epochs=epochs, batch_size=16, verbose=0, shuffle=True)
     out.mkdir(parents=True, exist_ok=True)
     model.save(out / "model.keras")
     contract = ModelContract(
         model_name=model_name, labels=labels, input_size=(height, width), output_activation=activation,
-        dataset=dataset, extra={"data": {"kind": "image_folder", "root": str(SHARED_DATA / dataset),
+        dataset=dataset, extra={"data": {"kind": "image_folder", "root": str(need_set(dataset)),
                                          "train_split": "train", "eval_split": eval_split}})
     write_sidecar(out / "model.keras", contract)
     return out
@@ -74,7 +75,7 @@ def make_artifact(out: Path, model, model_name: str, dataset: str, eval_split: s
 def real_pixels():
     """``real_pixels(dataset, split, per_class, (h, w))`` -> (N, h, w, 3) uint8 images, as the runtime loads them."""
     def load(dataset: str, split: str, per_class: int, size: tuple[int, int]) -> np.ndarray:
-        paths, _, _ = class_images(SHARED_DATA / dataset / split, per_class)
+        paths, _, _ = class_images(need_set(dataset) / split, per_class)
         return np.stack([load_for_model(p, size) for p in paths])
 
     return load

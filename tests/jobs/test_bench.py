@@ -79,3 +79,29 @@ def test_missing_target_is_a_one_line_error(tmp_path):
     assert result.returncode == 2
     assert error_lines(result.stderr) == [f"edgecnn bench: error: {tmp_path / 'nothing-here'}: no such model file "
                                           f"or artifact folder"]
+
+
+def _own_peak_mb() -> float:
+    """The test process's VmHWM in MB: the peak a worker would inherit through ru_maxrss."""
+    for line in open("/proc/self/status", encoding="ascii"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024 / 1e6
+    raise AssertionError("no VmHWM in /proc/self/status")
+
+
+def test_worker_reports_its_own_peak_rss_not_its_parents():
+    """Started from a process holding TensorFlow (as 'edgecnn pipeline' is), the worker's figure is its own."""
+    import subprocess
+    import sys
+
+    import tensorflow as tf
+
+    from edgecnn.runtime.cli import SHIPPED_MODEL
+
+    tf.constant([1.0]) + 1.0  # TensorFlow loaded and running in this (parent) process
+    spec = {"model": str(SHIPPED_MODEL), "backend": "litert", "threads": 1, "runs": 3, "warmup": 1}
+    done = subprocess.run([sys.executable, "-m", "edgecnn.bench_worker", json.dumps(spec)], capture_output=True,
+                          text=True, check=True)
+    worker = json.loads(done.stdout)["peak_rss_mb"]
+    parent = _own_peak_mb()  # ru_maxrss, which the worker used to read, inherits this peak across fork and exec
+    assert 10 < worker < parent / 2, (worker, parent)

@@ -2,7 +2,9 @@
 
 import json
 import re
+from pathlib import Path
 
+import cv2
 import pytest
 
 from cli_helpers import run_edgecnn
@@ -44,7 +46,7 @@ def test_report_sections_hold_real_numbers(pipeline_run):
     for name, entry in verify["exports"].items():
         assert 0 <= entry["agreement"] <= 1, name
     # every table row of the exports section names a real file with a size
-    exports = re.findall(r"\| (\w+) \| (model_\w+\.\w+) \| ([\d.]+) kB \|", report)
+    exports = re.findall(r"\| (\w+) \| (model_\w+\.\w+) \| ([\d.]+) (?:kB|MB) \|", report)
     assert {row[1] for row in exports} == set(verify["exports"])
     assert "edgecnn run --model" in report and "edgecnn deploy" in report
     assert "### Where exports and Keras disagree" in report and (out / "gallery" / "index.html").is_file()
@@ -81,3 +83,60 @@ def test_results_page_is_built_from_the_files_the_commands_wrote(pipeline_run, t
     rebuilt = subprocess.run([sys.executable, script, "--out", page], capture_output=True, text=True)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert page.read_text() == text
+
+
+def test_report_page_in_a_real_browser_shows_tables_not_markdown(pipeline_run):
+    """The HTML report as a reader sees it (headless Chromium): the benchmark's peak-RSS column holds each row's own
+    figure, and no Markdown syntax (fences, table pipes, image links, heading hashes) is left in the visible text.
+    Checks visible text only, so it holds for whichever Markdown renderer writes the page."""
+    import shutil
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    out, _ = pipeline_run
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    try:
+        browser.get((out / "report.html").as_uri())
+        text = browser.find_element(By.TAG_NAME, "body").text
+        tables = browser.find_elements(By.TAG_NAME, "table")
+        bench_table = next(t for t in tables if "peak RSS" in t.text)
+        header = [cell.text for cell in bench_table.find_elements(By.CSS_SELECTOR, "tr:first-child > *")]
+        rss_column = next(i for i, name in enumerate(header) if "peak RSS" in name)
+        rows = bench_table.find_elements(By.CSS_SELECTOR, "tr")[1:]
+        shown = [float(row.find_elements(By.CSS_SELECTOR, "td")[rss_column].text) for row in rows]
+        images = {img.get_attribute("alt"): img.get_property("naturalWidth")
+                  for img in browser.find_elements(By.TAG_NAME, "img")}
+    finally:
+        browser.quit()
+    bench = json.loads((out / "bench.json").read_text())
+    assert shown == [round(row["peak_rss_mb"]) for row in bench]
+    # a runtime-only worker's own peak: far below the TensorFlow parent's (~1.3 GB before, ~100 MB now)
+    assert all(5 < mb < 600 for mb in shown), shown
+    for markdown in ("```", "|---", "| ", "![", "](", "\n#", "**"):
+        assert markdown not in text, markdown
+    assert all(width > 0 for width in images.values()) and len(images) >= 2  # curves and confusion matrix load
+
+
+def test_report_commands_work_on_the_demo_model(pipeline_run, tmp_path):
+    """The deploy command of a Fashion-MNIST report names real smoke images (idx files are no image folder), and
+    they are what the bundle classifies: the bundle step of 'edgecnn deploy' accepts them."""
+    import shlex
+
+    from edgecnn.devices.smoke import pick_smoke_images
+
+    out, _ = pipeline_run
+    report = (out / "report.md").read_text()
+    deploy = shlex.split(re.search(r"deploy to a Pi 5: `([^`]+)`", report).group(1))
+    smoke = Path(deploy[deploy.index("--smoke-images") + 1])
+    images = pick_smoke_images([smoke])
+    assert len(images) == 20 and all(cv2.imread(str(p), cv2.IMREAD_UNCHANGED).shape == (28, 28) for p in images)
+    headless = shlex.split(re.search(r"a video or folder, headless: `([^`]+)`", report).group(1))
+    done = run_edgecnn(*headless[1:])
+    assert done.returncode == 0, done.stderr
+    assert len([line for line in done.stdout.splitlines() if line.startswith("{")]) == 20

@@ -15,7 +15,7 @@ def build_dnn(name: str, dropout: float | None):
         x = layers.Dense(units, activation="relu")(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(10, activation="softmax", name="probabilities", dtype="float32")(x)
     model = keras.Model(inputs, outputs, name=name)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model

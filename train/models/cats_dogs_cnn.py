@@ -15,7 +15,7 @@ def build():
         x = layers.MaxPooling2D(pool_size=2, strides=2, padding="valid")(x)
     x = layers.Flatten()(x)
     x = layers.Dense(128, activation="relu")(x)
-    outputs = layers.Dense(1, activation="sigmoid", name="probability")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="probability", dtype="float32")(x)
     model = keras.Model(inputs, outputs, name="cats_dogs_cnn")
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     return model

@@ -16,7 +16,7 @@ def build():
     x = layers.MaxPooling2D(2, 2)(x)
     x = layers.Flatten()(x)
     x = layers.Dense(128, activation="relu")(x)
-    outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(10, activation="softmax", name="probabilities", dtype="float32")(x)
     model = keras.Model(inputs, outputs, name="fashion_cnn")
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model

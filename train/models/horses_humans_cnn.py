@@ -15,7 +15,7 @@ def build(learning_rate: float = 1e-3):
         x = layers.MaxPooling2D(2, 2)(x)
     x = layers.Flatten()(x)
     x = layers.Dense(512, activation="relu")(x)
-    outputs = layers.Dense(1, activation="sigmoid", name="probability")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="probability", dtype="float32")(x)
     model = keras.Model(inputs, outputs, name="horses_humans_cnn")
     model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate), loss="binary_crossentropy",
                   metrics=["accuracy"])

@@ -32,7 +32,7 @@ def build(weights: str = "imagenet", learning_rate: float = 1e-4):
         layer.trainable = index > last_index - TRAINABLE_TAIL
     x = layers.Flatten()(cut)
     x = layers.Dense(1024, activation="relu")(x)
-    outputs = layers.Dense(1, activation="sigmoid", name="probability")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="probability", dtype="float32")(x)
     model = keras.Model(inputs, outputs, name="inception_transfer")
     model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate), loss="binary_crossentropy",
                   metrics=["accuracy"])

@@ -16,7 +16,7 @@ def build():
     x = layers.Flatten()(x)
     x = layers.Dropout(0.5)(x)
     x = layers.Dense(512, activation="relu")(x)
-    outputs = layers.Dense(3, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(3, activation="softmax", name="probabilities", dtype="float32")(x)
     model = keras.Model(inputs, outputs, name="rps_cnn")
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
     return model
