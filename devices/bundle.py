@@ -47,6 +47,10 @@ class BundleOptions:
     """This project's wheel (``edgecnn.devices.wheel.build_wheel``)."""
     smoke_images: tuple[Path, ...]
     """Real images the device classifies after installing; their labels are recorded now."""
+    candidates: tuple[Path, ...] = ()
+    """Every export the device's acceptance may choose from (``model`` first); empty: ``model`` alone."""
+    accept_per_class: int | None = None
+    """Held-out images per class for the on-device acceptance (parity + bench); None: no acceptance data."""
 
 
 @dataclass(frozen=True)
@@ -85,20 +89,25 @@ def choose_model(artifact_or_model: Path, profile: DeviceProfile) -> Path:
                       f"'edgecnn convert {path} --formats {profile.export_formats[0]}' or pass --model FILE")
 
 
-def requirements_text(profile: DeviceProfile, model: Path) -> str:
-    """The interpreter for each OS release of the profile, pinned to the version the wheel table recorded."""
+def requirements_text(profile: DeviceProfile, models: Path | list[Path]) -> str:
+    """The interpreters for each OS release of the profile, pinned to the versions the wheel table recorded."""
+    models = [models] if isinstance(models, Path) else list(models)
     table = wheels.load_table()
-    lines = [f"# edgecnn runtime interpreter for profile {profile.name} ({profile.title}), model {model.name}.",
+    lines = [f"# edgecnn runtime interpreter for profile {profile.name} ({profile.title}), "
+             f"model {', '.join(m.name for m in models)}.",
              "# numpy and opencv-python-headless come with the edgecnn wheel itself."]
     for release in profile.os_releases:
-        if release.interpreter is None and model.suffix != ".onnx":
-            lines.append(f"# {release.name}: no interpreter wheel for {profile.arch} Python {release.python}")
-            continue
-        package = profile.interpreter_for(release, model.suffix)
-        wheel = wheels.wheel_for(table, package, profile.arch, release.python, release.glibc)
         marker = f'python_version == "{release.python}"'
-        lines.append(f"{package}=={wheel['version']}; {marker}  # {release.name}")
-        if package == "tflite-runtime":  # built against NumPy 1: fails at interpreter creation on NumPy 2
+        packages = []
+        for suffix in dict.fromkeys(m.suffix for m in models):
+            if release.interpreter is None and suffix != ".onnx":
+                lines.append(f"# {release.name}: no interpreter wheel for {profile.arch} Python {release.python}")
+                continue
+            packages.append(profile.interpreter_for(release, suffix))
+        for package in packages:
+            wheel = wheels.wheel_for(table, package, profile.arch, release.python, release.glibc)
+            lines.append(f"{package}=={wheel['version']}; {marker}  # {release.name}")
+        if "tflite-runtime" in packages:  # built against NumPy 1: fails at interpreter creation on NumPy 2
             lines.append(f"numpy<2; {marker}")
     return "\n".join(lines) + "\n"
 
@@ -112,18 +121,30 @@ def build_bundle(profile: DeviceProfile, options: BundleOptions) -> Bundle:
     if not options.wheel.is_file():
         raise BundleError(f"{options.wheel}: no such wheel file")
     smoke = classify_smoke_images(model, pick_smoke_images(options.smoke_images), threads=profile.threads)
-    files = _bundle_files(profile, model, contract, options.wheel, smoke)
+    candidates = list(options.candidates) or [model]
+    extra = {}
+    if options.accept_per_class is not None:
+        from edgecnn.devices.reference import acceptance_files
+
+        extra = acceptance_files(candidates, profile, options.accept_per_class)
+    files = _bundle_files(profile, model, contract, options.wheel, smoke, candidates, extra)
     manifest = json.loads(files["bundle.json"])
     return Bundle(_deterministic_tar_gz(files), manifest)
 
 
 def _bundle_files(profile: DeviceProfile, model: Path, contract: ModelContract, wheel: Path,
-                  smoke: list[SmokeImage]) -> dict[str, bytes]:
+                  smoke: list[SmokeImage], candidates: list[Path] | None = None,
+                  extra: dict[str, bytes] | None = None) -> dict[str, bytes]:
+    """Every file of the bundle by its path inside; ``extra`` (the acceptance data) is added as it is."""
+    from edgecnn.runtime.model_file import read_contract
+
     model_rel = f"model/{model.name}"
-    files: dict[str, bytes] = {model_rel: model.read_bytes(),
-                               f"model/{sidecar_path(model).name}": (contract.to_json() + "\n").encode(),
-                               f"wheels/{wheel.name}": wheel.read_bytes(),
-                               "requirements.txt": requirements_text(profile, model).encode()}
+    candidates = candidates or [model]
+    files: dict[str, bytes] = {f"wheels/{wheel.name}": wheel.read_bytes(),
+                               "requirements.txt": requirements_text(profile, candidates).encode(), **(extra or {})}
+    for candidate in candidates:
+        files[f"model/{candidate.name}"] = candidate.read_bytes()
+        files[f"model/{sidecar_path(candidate).name}"] = (read_contract(candidate).to_json() + "\n").encode()
     for image in smoke:
         files[image.bundle_name] = image.path.read_bytes()
     files["smoke.json"] = _json([image.record() for image in smoke])
@@ -132,10 +153,11 @@ def _bundle_files(profile: DeviceProfile, model: Path, contract: ModelContract, 
         "format": contract.format, "labels": list(contract.labels), "wheel": f"wheels/{wheel.name}",
         "threads": profile.threads, "resolution": list(profile.resolution), "camera": profile.camera,
         "pythons": [r.python for r in profile.os_releases], "smoke_images": len(smoke),
+        "candidates": [f"model/{c.name}" for c in candidates], "accept": bool(extra),
     }
     files["bundle.json"] = _json(manifest)
     files["run.sh"] = steps.launcher_script(manifest).encode()
-    files["install.sh"] = steps.install_script(system_site=profile.camera == "csi").encode()
+    files["install.sh"] = steps.install_script(system_site=profile.camera == "csi", profile=profile.name).encode()
     files["edgecnn.service"] = steps.systemd_unit().encode()
     return files
 

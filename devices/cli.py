@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -15,6 +16,7 @@ from edgecnn.devices.profiles import BACKEND_OF, CAMERA_KINDS, get_profile, load
 DEPLOY_EXAMPLES = """examples:
   edgecnn deploy artifacts/rps --profile rpi5 --host pi@raspberrypi.local
   edgecnn deploy --model model_tflite_int8_uint8io.tflite --profile rpi_zero2w --host zero --dry-run
+  edgecnn deploy artifacts/rps --profile rpi4 --inventory classroom.txt --parallel 4
   edgecnn bundle artifacts/rps --profile rpi4 --out rps-rpi4.tar.gz   # copy it over, then: sh install.sh ...
 """
 
@@ -40,7 +42,11 @@ def register(subparsers) -> None:
     deploy = subparsers.add_parser("deploy", help="install a model on a device over SSH and smoke-test it",
                                    formatter_class=DefaultsHelpFormatter, description=DEPLOY_EXAMPLES)
     _bundle_arguments(deploy)
-    deploy.add_argument("--host", required=True, help="[user@]host or a Host alias of your ssh config")
+    deploy.add_argument("--host", action="append", default=[], metavar="HOST",
+                        help="[user@]host or a Host alias of your ssh config; repeat it for several devices")
+    deploy.add_argument("--inventory", type=Path, default=None,
+                        help="file of hosts, one a line: HOST [profile=NAME] [prefix=DIR] [python=PY]")
+    deploy.add_argument("--parallel", type=int, default=4, help="devices deployed at the same time (SSH sessions)")
     deploy.add_argument("--prefix", default="edgecnn", help="install folder on the device (relative: in its home)")
     deploy.add_argument("--python", default="python3", help="the device's Python that creates the venv")
     deploy.add_argument("--ssh-config", type=Path, default=None, help="ssh config file instead of ~/.ssh/config")
@@ -51,6 +57,14 @@ def register(subparsers) -> None:
     deploy.add_argument("--dry-run", action="store_true", help="print every step and command; connect to nothing")
     deploy.add_argument("--json", action="store_true", help="print the result as one JSON line")
     deploy.set_defaults(handler=handle_deploy)
+
+    doctor = subparsers.add_parser("doctor", help="check this device: camera, numpy, interpreter, CPU, power, heat",
+                                   formatter_class=DefaultsHelpFormatter,
+                                   description="Each finding is one line with its fix; exit 1 when one is 'fail'.")
+    doctor.add_argument("--profile", choices=profile_names(), default=None,
+                        help="device profile to check against (its camera kind and threads); default: none")
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor.set_defaults(handler=handle_doctor)
 
 
 def _bundle_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,6 +79,11 @@ def _bundle_arguments(parser: argparse.ArgumentParser) -> None:
                         help="images/folders for the smoke test; default: from the model's evaluation split")
     parser.add_argument("--smoke-per-class", type=int, default=2,
                         help="smoke images per class taken from the evaluation split")
+    parser.add_argument("--accept-per-class", type=int, default=10,
+                        help="held-out images per class the device checks every candidate export's parity on")
+    parser.add_argument("--no-accept", action="store_true",
+                        help="no on-device acceptance (parity + bench of each export): deploy the profile's first "
+                             "export after the smoke test alone")
 
 
 def handle_list(args: argparse.Namespace) -> int:
@@ -109,6 +128,7 @@ def _make_bundle(args: argparse.Namespace, profile, workdir: Path):
     from edgecnn.devices.bundle import BundleOptions, build_bundle, choose_model
     from edgecnn.devices.errors import BundleError
     from edgecnn.devices.project_wheel import build_wheel
+    from edgecnn.devices.reference import candidate_models
     from edgecnn.devices.smoke import default_smoke_images
     from edgecnn.runtime.model_file import read_contract
 
@@ -119,7 +139,41 @@ def _make_bundle(args: argparse.Namespace, profile, workdir: Path):
         print("building the edgecnn wheel (pip wheel --no-deps)...", file=sys.stderr)
     wheel = args.wheel or build_wheel(workdir)
     smoke = args.smoke_images or default_smoke_images(read_contract(model).extra, args.smoke_per_class)
-    return build_bundle(profile, BundleOptions(model=model, wheel=wheel, smoke_images=tuple(smoke)))
+    candidates = [model] if args.model else candidate_models(args.artifact, profile)
+    return build_bundle(profile, BundleOptions(model=model, wheel=wheel, smoke_images=tuple(smoke),
+                                               candidates=tuple(candidates),
+                                               accept_per_class=None if args.no_accept else args.accept_per_class))
+
+
+def _write_device_report(args: argparse.Namespace, host: str, profile: str, result=None, error=None) -> None:
+    """The device's doctor and acceptance report, beside the artifact (or the model file)."""
+    import re
+
+    from edgecnn.runtime.atomic import write_text_atomic
+
+    acceptance = getattr(error, "report", None) if result is None else result.acceptance
+    doctor = None if result is None else result.doctor
+    if acceptance is None and doctor is None:
+        return
+    folder = args.model.parent if args.model else args.artifact
+    path = Path(folder) / f"device-report-{re.sub(r'[^A-Za-z0-9._-]', '_', host)}.json"
+    write_text_atomic(path, json.dumps({"host": host, "profile": profile, "passed": error is None,
+                                        "error": str(error) if error else None, "doctor": doctor,
+                                        "acceptance": acceptance}, indent=1) + "\n")
+    print(f"{host}: device report written to {path}", file=sys.stderr)
+
+
+def _deploy_reporting(args, bundle, profile, target, options, say):
+    from edgecnn.devices.deploy import deploy
+    from edgecnn.devices.errors import AcceptanceError
+
+    try:
+        result = deploy(bundle, profile, target, options, say=say)
+    except AcceptanceError as err:
+        _write_device_report(args, target.host, profile.name, error=err)
+        raise
+    _write_device_report(args, target.host, profile.name, result=result)
+    return result
 
 
 def handle_bundle(args: argparse.Namespace) -> int:
@@ -136,18 +190,84 @@ def handle_bundle(args: argparse.Namespace) -> int:
 
 
 def handle_deploy(args: argparse.Namespace) -> int:
-    from edgecnn.devices.deploy import DeployOptions, deploy
+    from edgecnn.devices.errors import DeployError
+    from edgecnn.devices.fleet import HostEntry, read_inventory
+
+    entries = [HostEntry(host) for host in args.host] + (read_inventory(args.inventory) if args.inventory else [])
+    if not entries:
+        raise DeployError("give --host HOST (repeatable) or --inventory FILE")
+    if len(entries) == 1 and not args.inventory:
+        return _deploy_one_host(args, entries[0])
+    return _deploy_fleet(args, entries)
+
+
+def _deploy_options(args: argparse.Namespace, entry):
+    from edgecnn.devices.deploy import DeployOptions
     from edgecnn.devices.ssh import SshTarget
 
+    target = SshTarget(entry.host, config=args.ssh_config, options=tuple(args.ssh_option))
+    return target, DeployOptions(prefix=entry.prefix or args.prefix, python=entry.python or args.python,
+                                 service=args.service, dry_run=args.dry_run)
+
+
+def _deploy_one_host(args: argparse.Namespace, entry) -> int:
+    from edgecnn.devices.deploy import deploy
+    from edgecnn.devices.ssh import shared_connection
+
     profile = get_profile(args.profile)
-    target = SshTarget(args.host, config=args.ssh_config, options=tuple(args.ssh_option))
-    options = DeployOptions(prefix=args.prefix, python=args.python, service=args.service, dry_run=args.dry_run)
+    target, options = _deploy_options(args, entry)
     with tempfile.TemporaryDirectory(prefix="edgecnn-bundle-") as tmp:
         bundle = _make_bundle(args, profile, Path(tmp))
     say = (lambda text: print(text, file=sys.stderr)) if args.json else print
-    result = deploy(bundle, profile, target, options, say=say)
+    if args.dry_run:
+        result = deploy(bundle, profile, target, options, say=say)
+    else:
+        with tempfile.TemporaryDirectory(prefix="ec-ssh-", dir="/tmp") as control:
+            with shared_connection(target, Path(control)) as shared:
+                result = _deploy_reporting(args, bundle, profile, shared, options, say)
     if args.json:
-        print(json.dumps({"host": args.host, "profile": profile.name, "version": result.version,
-                          "changed": result.changed, "dry_run": args.dry_run,
+        print(json.dumps({"host": entry.host, "profile": profile.name, "version": result.version,
+                          "changed": result.changed, "dry_run": args.dry_run, "model": result.model,
+                          "selected": (result.acceptance or {}).get("selected"),
                           "seconds": {k: round(v, 2) for k, v in result.seconds.items()}}))
     return 0
+
+
+def _deploy_fleet(args: argparse.Namespace, entries) -> int:
+    from edgecnn.devices.errors import DeployError
+    from edgecnn.devices.fleet import deploy_fleet, format_table, result_json
+
+    if args.dry_run:
+        raise DeployError("--dry-run shows one host's plan: give a single --host")
+    entries = [dataclasses.replace(e, profile=e.profile or args.profile) for e in entries]
+    profiles = {name: get_profile(name) for name in sorted({e.profile for e in entries})}
+    bundles = {}
+    with tempfile.TemporaryDirectory(prefix="edgecnn-bundle-") as tmp:
+        for name, profile in profiles.items():  # one bundle per profile, built before any host is contacted
+            bundles[name] = _make_bundle(args, profile, Path(tmp))
+    say = (lambda text: print(text, file=sys.stderr)) if args.json else print
+
+    def deploy_one(entry, shared, host_say):
+        return _deploy_reporting(args, bundles[entry.profile], profiles[entry.profile], shared,
+                                 _deploy_options(args, entry)[1], host_say)
+
+    results = deploy_fleet(entries, lambda e: _deploy_options(args, e)[0], deploy_one, args.parallel, say)
+    if args.json:
+        print(json.dumps([result_json(r) for r in results]))
+    else:
+        print(format_table(results))
+    return 2 if any(r.failed for r in results) else 0
+
+
+def handle_doctor(args: argparse.Namespace) -> int:
+    from edgecnn.devices import doctor
+
+    profile = get_profile(args.profile) if args.profile else None
+    findings = doctor.diagnose(camera=profile.camera if profile else None, threads=profile.threads if profile else None,
+                               profile_name=args.profile)
+    if args.json:
+        print(doctor.to_json(findings))
+    else:
+        for finding in findings:
+            print(finding.line())
+    return 1 if any(f.status == "fail" for f in findings) else 0

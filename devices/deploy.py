@@ -7,6 +7,7 @@ active and smoke-tested is not sent again. ``sudo`` runs only in the ``--service
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -14,7 +15,7 @@ from typing import Callable
 
 from edgecnn.devices import steps
 from edgecnn.devices.bundle import Bundle
-from edgecnn.devices.errors import DeployError, ProfileError
+from edgecnn.devices.errors import AcceptanceError, DeployError, ProfileError
 from edgecnn.devices.profiles import DeviceProfile, load_profiles
 from edgecnn.devices.ssh import SshTarget, run_remote, run_script
 
@@ -43,18 +44,24 @@ class DeployResult:
     """False when that version was already active (nothing was sent)."""
     seconds: dict[str, float] = field(default_factory=dict)
     """Wall time of each step."""
+    model: str = ""
+    """The model file (in the bundle) that ``current`` runs."""
+    doctor: dict | None = None
+    """``edgecnn doctor --json`` of the new venv on the device."""
+    acceptance: dict | None = None
+    """The device's acceptance report (:mod:`edgecnn.devices.accept`); None when the bundle carries none."""
 
 
 def deploy(bundle: Bundle, profile: DeviceProfile, target: SshTarget, options: DeployOptions,
            say: Callable[[str], None] = print) -> DeployResult:
     """Deploys ``bundle`` to ``target``; :class:`DeployError` / :class:`ProfileError` say which step failed."""
     system_site = profile.camera == "csi"  # picamera2 comes from the OS (apt), not from PyPI
-    head = steps.header(options.prefix, bundle.version, options.python, bundle.sha256, system_site)
+    head = steps.header(options.prefix, bundle.version, options.python, bundle.sha256, system_site, profile.name)
     plan = [steps.PROBE, *steps.INSTALL_STEPS] + ([steps.SERVICE] if options.service else [])
     if options.dry_run:
         _print_plan(bundle, target, options, head, plan, say)
         return DeployResult(bundle.version, changed=False)
-    result = DeployResult(bundle.version, changed=True)
+    result = DeployResult(bundle.version, changed=True, model=bundle.manifest["model"])
     started = time.perf_counter()
     facts = _parse_facts(run_script(target, head + steps.PROBE.script, step="probe"))
     result.seconds["probe"] = time.perf_counter() - started
@@ -62,7 +69,7 @@ def deploy(bundle: Bundle, profile: DeviceProfile, target: SshTarget, options: D
     check_device(facts, profile, target.host, options.python, model_suffix)
     if facts["current"] == f"versions/{bundle.version}" and facts["installed"] == "yes":
         say(f"{target.host}: version {bundle.version} is already active in {options.prefix}: nothing to do")
-        return DeployResult(bundle.version, changed=False, seconds=result.seconds)
+        return DeployResult(bundle.version, changed=False, seconds=result.seconds, model=result.model)
     _timed(result, "upload", lambda: run_remote(target, steps.upload_command(options.prefix, bundle.version),
                                                 stdin=bundle.data, step="upload"))
     say(f"[upload] sent {len(bundle.data) / 1e6:.1f} MB as {options.prefix}/incoming/{bundle.version}.tar.gz")
@@ -70,10 +77,58 @@ def deploy(bundle: Bundle, profile: DeviceProfile, target: SshTarget, options: D
         if step.sudo:
             say(f"[{step.name}] runs sudo on {target.host} (asked for with --service)")
         say(f"[{step.name}] {step.says}")
+        checked = _CHECKED_STEPS.get(step.name)
+        if checked is not None:
+            _timed(result, step.name, lambda step=step, checked=checked: checked(target, head + step.script, result,
+                                                                                   say))
+            continue
         _timed(result, step.name, lambda step=step: run_script(target, head + step.script, step=step.name))
     say(f"{target.host}: version {bundle.version} active in {options.prefix}/current "
         f"({sum(result.seconds.values()):.1f} s)")
     return result
+
+
+def _run_doctor(target: SshTarget, script: str, result: DeployResult, say: Callable[[str], None]) -> None:
+    done = run_remote(target, "sh -s", stdin=script.encode(), step="doctor", check=False)
+    try:
+        result.doctor = json.loads(done.stdout.decode())
+    except json.JSONDecodeError:
+        raise DeployError(f"{target.host}: step 'doctor' failed (exit {done.returncode}): "
+                          f"{_last(done.stderr)}") from None
+    findings = result.doctor["findings"]
+    for finding in findings:
+        if finding["status"] in ("warn", "fail"):
+            fix = f" -> {finding['fix']}" if finding["fix"] else ""
+            say(f"  doctor [{finding['status']}] {finding['check']}: {finding['message']}{fix}")
+    failed = [f"{f['check']}: {f['message']}" for f in findings if f["status"] == "fail"]
+    if failed:
+        raise DeployError(f"{target.host}: step 'doctor' found {len(failed)} problem(s) that stop the model or "
+                          f"camera working there: {'; '.join(failed)}")
+
+
+def _run_accept(target: SshTarget, script: str, result: DeployResult, say: Callable[[str], None]) -> None:
+    from edgecnn.devices.accept import format_table
+
+    done = run_remote(target, "sh -s", stdin=script.encode(), step="accept", check=False)
+    lines = [line for line in done.stdout.decode().splitlines() if line.startswith("{")]
+    if not lines:
+        if done.returncode != 0:
+            raise DeployError(f"{target.host}: step 'accept' failed (exit {done.returncode}): {_last(done.stderr)}")
+        return  # a bundle without acceptance data (built with --no-accept)
+    result.acceptance = json.loads(lines[-1])
+    say(format_table(result.acceptance))
+    if not result.acceptance["passed"] or done.returncode != 0:
+        raise AcceptanceError(f"{target.host}: step 'accept' failed: {_last(done.stderr)}; the previous version "
+                              "stays active", result.acceptance)
+    result.model = result.acceptance["selected"]
+
+
+def _last(stderr: bytes) -> str:
+    lines = [line.strip() for line in stderr.decode(errors="replace").splitlines() if line.strip()]
+    return lines[-1] if lines else "no message"
+
+
+_CHECKED_STEPS = {"doctor": _run_doctor, "accept": _run_accept}
 
 
 def check_device(facts: dict[str, str], profile: DeviceProfile, host: str, python: str,

@@ -17,3 +17,11 @@ class DeployError(EdgecnnError):
 
 class SmokeTestError(DeployError):
     """The smoke test on the device gave other labels than the ones recorded at bundle time."""
+
+
+class AcceptanceError(DeployError):
+    """No candidate export passed the on-device acceptance (parity or benchmark); ``report`` is the device's."""
+
+    def __init__(self, message: str, report: dict | None = None):
+        super().__init__(message)
+        self.report = report

@@ -5,7 +5,8 @@ can say which step failed; ``install.sh`` inside the bundle is the same steps in
 tarball another way. Layout on the device, under the install prefix (default ``edgecnn`` in the user's home)::
 
     incoming/<version>.tar.gz       the uploaded bundle (<version>: first 16 hex digits of its SHA-256)
-    versions/<version>/             the unpacked bundle, its venv/ and .smoke-passed once the smoke test passed
+    versions/<version>/             the unpacked bundle, its venv/ and .smoke-passed once the smoke test passed;
+                                    doctor.json, accept-report.json and selected-model from the device's checks
     current -> versions/<version>   switched atomically (rename of a new link) only after the smoke test passed
 
 A failing step stops there: ``current`` still points to the previous version.
@@ -33,10 +34,11 @@ class Step:
     """Whether it runs ``sudo`` (only the ``--service`` step)."""
 
 
-def header(prefix: str, version: str, python: str, sha256: str, system_site: bool) -> str:
+def header(prefix: str, version: str, python: str, sha256: str, system_site: bool, profile: str = "") -> str:
     """Variables every step script starts with."""
     return (f"set -eu\nPREFIX={shlex.quote(prefix)}\nVERSION={shlex.quote(version)}\nPY={shlex.quote(python)}\n"
             f"SHA={shlex.quote(sha256)}\nVENV_FLAGS={'--system-site-packages' if system_site else ''!r}\n"
+            f"PROFILE={shlex.quote(profile)}\n"
             'mkdir -p "$PREFIX" && cd "$PREFIX"\nV="versions/$VERSION"\n')
 
 
@@ -62,13 +64,35 @@ VENV = Step("venv", "create a Python venv in versions/<version>/venv", """
   || { echo "$PY -m venv failed: on Debian / Raspberry Pi OS install python3-venv" >&2; exit 1; }
 """)
 
-PIP = Step("pip", "pip install the edgecnn wheel and the profile's interpreter (requirements.txt) into the venv", """
-"$V/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$V"/wheels/*.whl -r "$V/requirements.txt"
+# With --system-site-packages (CSI profiles) the venv must keep the system's numpy: apt's picamera2 stack
+# (simplejpeg, libcamera's bindings) is compiled against it, and opencv-python-headless 4.12+ would otherwise pull
+# numpy 2 into the venv ("numpy.dtype size changed, may indicate binary incompatibility" on import).
+PIP = Step("pip", "pip install the edgecnn wheel and the profile's interpreter (requirements.txt) into the venv; "
+           "a venv over the system's site-packages keeps the system's numpy (constraint)", """
+: > "$V/constraints.txt"
+if [ -n "$VENV_FLAGS" ]; then
+  sys_numpy=$("$PY" -c 'import numpy; print(numpy.__version__)' 2>/dev/null || true)
+  if [ -n "$sys_numpy" ]; then echo "numpy==$sys_numpy" > "$V/constraints.txt"; fi
+fi
+"$V/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$V"/wheels/*.whl -r "$V/requirements.txt" \
+  -c "$V/constraints.txt"
 """)
 
 SMOKE = Step("smoke", "classify the bundle's smoke images with 'edgecnn run --headless' and compare labels", """
 "$V/venv/bin/python" -m edgecnn.devices.smoke "$V"
 touch "$V/.smoke-passed"
+""")
+
+DOCTOR = Step("doctor", "run 'edgecnn doctor' in the new venv (camera stack, numpy, interpreter, CPU, power); "
+              "a 'fail' finding stops here", """
+"$V/venv/bin/edgecnn" doctor --json ${PROFILE:+--profile "$PROFILE"} > "$V/doctor.json" && rc=0 || rc=$?
+cat "$V/doctor.json"
+exit $rc
+""")
+
+ACCEPT = Step("accept", "on-device acceptance: parity with Keras on held-out images and a benchmark of every "
+              "candidate export; select the fastest that passes", """
+if [ -f "$V/accept.json" ]; then "$V/venv/bin/python" -m edgecnn.devices.accept "$V"; fi
 """)
 
 SWITCH = Step("switch", "point 'current' at the new version (atomic rename of a new symlink)", """
@@ -87,7 +111,7 @@ sudo systemctl enable edgecnn.service
 sudo systemctl restart edgecnn.service
 """, sudo=True)
 
-INSTALL_STEPS = (UNPACK, VENV, PIP, SMOKE, SWITCH)
+INSTALL_STEPS = (UNPACK, VENV, PIP, DOCTOR, SMOKE, ACCEPT, SWITCH)
 
 
 def upload_command(prefix: str, version: str) -> str:
@@ -97,7 +121,7 @@ def upload_command(prefix: str, version: str) -> str:
             f"cat > {shlex.quote(target + '.part')} && mv {shlex.quote(target + '.part')} {shlex.quote(target)}")
 
 
-def install_script(system_site: bool) -> str:
+def install_script(system_site: bool, profile: str = "") -> str:
     """``install.sh``: the deploy's steps for a device that got the tarball by other means."""
     body = "\n".join(f"echo {shlex.quote(f'== {step.name}: {step.says}')}\n{step.script.strip()}"
                      for step in INSTALL_STEPS)
@@ -114,6 +138,7 @@ PY=${{3:-python3}}
 SHA=$(sha256sum "$BUNDLE" | cut -c1-64)
 VERSION=$(echo "$SHA" | cut -c1-16)
 VENV_FLAGS="{'--system-site-packages' if system_site else ''}"
+PROFILE={shlex.quote(profile)}
 mkdir -p "$PREFIX/incoming" && cd "$PREFIX"
 V="versions/$VERSION"
 if [ "$(readlink current 2>/dev/null || true)" = "$V" ] && [ -f "$V/{SMOKE_MARK}" ]; then
@@ -132,7 +157,9 @@ def launcher_script(manifest: dict) -> str:
 # Runs the deployed model on the {manifest['profile']} profile's camera ({manifest['camera']}; the profile's default
 # resolution is {width}x{height}). Extra arguments go to 'edgecnn run', e.g.: run.sh --serve 0.0.0.0:8000
 here=$(cd "$(dirname "$0")" && pwd -P)
-exec "$here/venv/bin/edgecnn" run --model "$here/{manifest['model']}" --source {source} \\
+# selected-model: the export the on-device acceptance measured fastest among those that passed
+model=$(cat "$here/selected-model" 2>/dev/null || echo {manifest['model']})
+exec "$here/venv/bin/edgecnn" run --model "$here/$model" --source {source} \\
   --threads {manifest['threads']} "$@"
 """
 

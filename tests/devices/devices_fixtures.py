@@ -51,21 +51,26 @@ def _train_tiny_rps(train_root: Path):
 
 @pytest.fixture(scope="session")
 def tiny_artifact(tmp_path_factory, shared_data) -> Path:
-    """An artifact folder holding ``model_tflite_float32.tflite`` (contract embedded + sidecar)."""
-    import tensorflow as tf
+    """An artifact folder holding ``model.keras`` and, through the convert stage's registry, its
+    ``model_tflite_float32.tflite`` and ``model_tflite_dynamic.tflite`` exports (the laptop profile's two
+    candidates), contract embedded + sidecar."""
+    import dataclasses
 
     from edgecnn.convert.embed import embed_contract
+    from edgecnn.convert.formats import get_format
 
     data_root = shared_data / "rps-real-pi"
     model, labels = _train_tiny_rps(data_root / "train")
     out = tmp_path_factory.mktemp("artifact")
-    path = out / "model_tflite_float32.tflite"
-    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    model.save(out / "model.keras")
     contract = ModelContract(model_name="tiny_rps", labels=labels, input_size=SIZE, format="tflite_float32",
                              dataset="rps-real-pi", extra={"data": {"kind": "image_folder", "root": str(data_root),
                                                                     "train_split": "train",
                                                                     "eval_split": "validation"}})
-    embed_contract(path, contract)
+    for name in ("tflite_float32", "tflite_dynamic"):
+        fmt = get_format(name)
+        fmt.export(model, out / fmt.file_name, fmt.quantization)
+        embed_contract(out / fmt.file_name, dataclasses.replace(contract, format=name))
     return out
 
 
@@ -100,16 +105,35 @@ def _keygen(path: Path) -> None:
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
 
 
-@pytest.fixture(scope="session")
-def device(tmp_path_factory) -> Device:
-    """Debian's OpenSSH server on 127.0.0.1, key login only, host key checked against a known_hosts made here."""
+@dataclass
+class Sshd:
+    """One running sshd and its files."""
+
+    process: subprocess.Popen
+    port: int
+    log: Path
+    """Its log (LogLevel VERBOSE: one 'Accepted publickey' line per SSH connection)."""
+    host_entry: str
+    """The ``Host`` block of an ssh config reaching it."""
+
+    def accepted(self) -> int:
+        """SSH connections it accepted so far."""
+        return sum("Accepted publickey" in line for line in self.log.read_text().splitlines())
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def start_sshd(tmp: Path, alias: str, user_key: Path, authorized: bool = True) -> Sshd:
+    """Debian's OpenSSH server on 127.0.0.1, key login only (``authorized=False``: it refuses the key), host key
+    checked against a known_hosts made here."""
     sshd = shutil.which("sshd") or "/usr/sbin/sshd"
     if not os.path.exists(sshd):
         pytest.fail("sshd is missing: apt-get install openssh-server (listed in .ci/apt-packages.txt)")
-    tmp = tmp_path_factory.mktemp("sshd")
+    tmp.mkdir(parents=True, exist_ok=True)
     _keygen(tmp / "host_key")
-    _keygen(tmp / "user_key")
-    shutil.copy(tmp / "user_key.pub", tmp / "authorized_keys")
+    (tmp / "authorized_keys").write_text(Path(f"{user_key}.pub").read_text() if authorized else "")
     port = _free_port()
     Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation folder (the package makes it at boot)
     (tmp / "sshd_config").write_text(f"""Port {port}
@@ -121,35 +145,48 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 StrictModes no
 UsePAM no
+LogLevel VERBOSE
+MaxSessions 20
 PidFile {tmp}/sshd.pid
 """)
     host_key = (tmp / "host_key.pub").read_text().split()
     (tmp / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key[0]} {host_key[1]}\n")
-    (tmp / "ssh_config").write_text(f"""Host device
+    entry = f"""Host {alias}
   HostName 127.0.0.1
   Port {port}
   User {os.environ.get('USER', 'root') if os.geteuid() else 'root'}
-  IdentityFile {tmp}/user_key
+  IdentityFile {user_key}
   IdentitiesOnly yes
   UserKnownHostsFile {tmp}/known_hosts
   StrictHostKeyChecking yes
-""")
-    server = subprocess.Popen([sshd, "-D", "-e", "-f", str(tmp / "sshd_config")], stdout=subprocess.DEVNULL,
-                              stderr=open(tmp / "sshd.log", "wb"))
+"""
+    log = tmp / "sshd.log"
+    process = subprocess.Popen([sshd, "-D", "-e", "-f", str(tmp / "sshd_config")], stdout=subprocess.DEVNULL,
+                               stderr=open(log, "wb"))
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        probe = subprocess.run(["ssh", "-F", str(tmp / "ssh_config"), "-o", "BatchMode=yes", "device", "true"],
-                               capture_output=True)
-        if probe.returncode == 0:
-            break
-        time.sleep(0.3)
+    while time.monotonic() < deadline:  # listening is enough: no login, so accepted() starts at 0
+        if process.poll() is not None:
+            pytest.fail(f"sshd exited: {log.read_text()[-500:]}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
     else:
-        server.kill()
-        pytest.fail(f"sshd did not accept a login: {(tmp / 'sshd.log').read_text()[-500:]}")
+        process.kill()
+        pytest.fail(f"sshd did not listen: {log.read_text()[-500:]}")
+    return Sshd(process, port, log, entry)
+
+
+@pytest.fixture(scope="session")
+def device(tmp_path_factory) -> Device:
+    """One sshd playing the device; its ssh config names it ``device``."""
+    tmp = tmp_path_factory.mktemp("sshd")
+    _keygen(tmp / "user_key")
+    server = start_sshd(tmp, "device", tmp / "user_key")
+    (tmp / "ssh_config").write_text(server.host_entry)
     home = tmp_path_factory.mktemp("device-home")
-    yield Device(tmp / "ssh_config", "device", home, port)
-    server.terminate()
-    server.wait(timeout=10)
+    yield Device(tmp / "ssh_config", "device", home, server.port)
+    server.stop()
 
 
 def error_lines(stderr: str) -> list[str]:

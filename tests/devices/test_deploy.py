@@ -141,3 +141,59 @@ def test_dry_run_prints_every_step_and_connects_to_nothing(edgecnn_cli, tiny_art
     service = edgecnn_cli("deploy", tiny_artifact, "--profile", "rpi5", "--host", "pi@192.0.2.1", "--wheel",
                           project_wheel, "--dry-run", "--service")
     assert "[runs sudo: asked for with --service]" in service.stdout and "sudo systemctl" in service.stdout
+
+
+def test_acceptance_selected_the_fastest_passing_export_on_the_device(first_deploy, tiny_artifact, device):
+    current = device.home / "edgecnn" / "current"
+    report = json.loads((current / "accept-report.json").read_text())
+    formats = [row["format"] for row in report["candidates"]]
+    assert formats == ["tflite_float32", "tflite_dynamic"]  # every export of the laptop profile in the artifact
+    assert report["images"] == sum(report["per_class"]) and min(report["per_class"]) >= 1
+    for row in report["candidates"]:
+        assert row["backend"] == "litert" and row["latency_p90_ms"] >= row["latency_p50_ms"] > 0
+        assert row["peak_rss_mb"] > 0 and row["passed"] is (not row["reasons"])
+    passing = [row for row in report["candidates"] if row["passed"]]
+    assert passing and report["selected"] == min(passing, key=lambda r: r["latency_p50_ms"])["model"]
+    assert (current / "selected-model").read_text().strip() == report["selected"] == first_deploy["selected"]
+    float32 = report["candidates"][0]
+    assert float32["tolerance"]["max_abs_diff"] == 1e-5 and float32["max_abs_diff"] <= 1e-5
+    written = json.loads((tiny_artifact / "device-report-device.json").read_text())
+    assert written["acceptance"] == report and written["passed"] is True
+    assert {f["check"] for f in written["doctor"]["findings"]} >= {"camera", "numpy", "cpu", "power", "thermal"}
+    launcher = subprocess.run(["sh", "-x", str(current / "run.sh"), "--source", str(current / "smoke"), "--headless",
+                               "--max-frames", "1"], capture_output=True, text=True, timeout=120)
+    assert launcher.returncode == 0, launcher.stderr
+    assert f"--model {current.resolve()}/{report['selected']} " in launcher.stderr  # run.sh runs the selected export
+
+
+def test_failing_acceptance_gate_keeps_the_previous_version_and_exits_non_zero(first_deploy, tiny_artifact,
+                                                                               project_wheel, device):
+    """Keras reference outputs with the classes rotated: what a label-order or preprocessing slip looks like."""
+    import io
+
+    import numpy as np
+
+    from edgecnn.devices.errors import AcceptanceError
+    from edgecnn.devices.reference import acceptance_files, candidate_models
+
+    profile = get_profile(PROFILE)
+    candidates = candidate_models(tiny_artifact, profile)
+    model = candidates[0]
+    smoke = classify_smoke_images(model, default_smoke_images(read_contract(model).extra, per_class=1))
+    extra = acceptance_files(candidates, profile, per_class=4)
+    reference = np.load(io.BytesIO(extra["accept/reference.npy"]))
+    rotated = io.BytesIO()
+    np.save(rotated, np.roll(reference, 1, axis=1))
+    extra["accept/reference.npy"] = rotated.getvalue()
+    files = _bundle_files(profile, model, read_contract(model), project_wheel, smoke, candidates, extra)
+    bad = Bundle(_deterministic_tar_gz(files), json.loads(files["bundle.json"]))
+    prefix = device.home / "edgecnn"
+    said = []
+    with pytest.raises(AcceptanceError, match="step 'accept' failed: edgecnn accept: error: no export passed on "
+                                              "this device: tflite_float32: .*tflite_dynamic: ") as caught:
+        deploy(bad, profile, SshTarget(device.host, config=device.config), DeployOptions(prefix=str(prefix)),
+               say=said.append)
+    assert Path((prefix / "current").readlink()) == Path("versions") / first_deploy["version"]
+    assert caught.value.report["passed"] is False and caught.value.report["selected"] is None
+    assert not (prefix / "versions" / bad.version / "selected-model").exists()
+    assert any("on-device acceptance:" in text and "FAIL:" in text for text in said)
