@@ -28,7 +28,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 def build_untrained_artifact(name: str, out: Path) -> Path:
     """An artifact folder with the registered model ``name`` (random weights) and its contract."""
-    from edgecnn.train.artifact import write_untrained_artifact
+    from edgecnn.train.untrained import write_untrained_artifact
 
     return write_untrained_artifact(name, out)[0]
 

@@ -44,24 +44,26 @@ FORMATS = (FLOAT32, INT8, INT8_FLOAT_IO)
 
 def build_untrained_artifact(name: str, out: Path):
     """``(artifact folder, Keras model, contract)`` of the registered model ``name`` with random weights."""
-    from edgecnn.train.artifact import write_untrained_artifact
+    from edgecnn.train.untrained import write_untrained_artifact
 
     return write_untrained_artifact(name, out)
 
 
 def real_images(contract, count: int) -> tuple[np.ndarray, str]:
     """``count`` held-out images of the contract's dataset, ``(N, H, W, C)`` uint8 as the runtime loads them."""
+    from edgecnn.data.description import DataDescription
     from edgecnn.runtime.images import is_image_file, load_for_model
 
-    data = contract.extra["data"]
-    root = Path(data["root"])
-    if data["kind"] == "fashion_mnist_idx":
-        from edgecnn.train.idx import load_fashion_split
+    description = DataDescription.from_extra(contract.extra)
+    held_out = description.held_out()
+    if description.kind == "fashion_mnist_idx":
+        from edgecnn.data.idx import load_fashion_split
 
-        images, _ = load_fashion_split(root, data["eval_split"])
-        return images[:count], f"{root} ({data['eval_split']})"
-    folder = root / data["eval_split"]
-    files = sorted(p for p in folder.rglob("*") if is_image_file(p))
+        images, _ = load_fashion_split(held_out.root, held_out.split)
+        return images[:count], f"{held_out.root} ({held_out.split})"
+    folder = held_out.root / held_out.split if held_out.split else held_out.root
+    files = sorted(p for p in folder.rglob("*") if is_image_file(p) and (held_out.keep is None or held_out.keep(p))
+                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
     files = files[:: max(1, len(files) // count)][:count]  # spread over every class folder
     pixels = [load_for_model(p, contract.input_size, contract.channel_order, contract.resize) for p in files]
     return np.stack(pixels), str(folder.relative_to(REPO.parent) if folder.is_relative_to(REPO.parent) else folder)

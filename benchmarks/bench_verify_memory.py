@@ -23,18 +23,18 @@ from edgecnn.convert.runner import open_artifact
 from edgecnn.convert.verify import VerifyOptions, _eval_images
 artifact = open_artifact(sys.argv[1])
 images = _eval_images(artifact.contract, VerifyOptions())
-part, batch = sys.argv[2], int(sys.argv[3]) or len(images.pixels)
+part, batch = sys.argv[2], int(sys.argv[3]) or len(images.images)
 if part == "keras":
     from edgecnn.convert.verify import keras_probabilities
-    keras_probabilities(artifact.model_path, artifact.contract, images.pixels)
+    keras_probabilities(artifact.model_path, artifact.contract, images.images)
 elif part != "images":
-    from edgecnn.convert.verify import PRIMARY
+    from edgecnn.convert.matrix import PRIMARY
     from edgecnn.runtime.classifier import Classifier
     path = artifact.root / part
     classifier = Classifier.open(path, backend=PRIMARY[path.suffix], threads=2)
-    for start in range(0, len(images.pixels), batch):
-        classifier.predict(images.pixels[start:start + batch])
-print(len(images.pixels), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    for start in range(0, len(images.images), batch):
+        classifier.predict(images.images[start:start + batch])
+print(len(images.images), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 '''
 
 

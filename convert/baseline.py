@@ -1,6 +1,6 @@
 """``edgecnn verify --baseline FILE``: fail when an export got worse than the last accepted verify run.
 
-The baseline is the verify document ``--json`` writes (:func:`edgecnn.convert.report.to_json`, one schema everywhere).
+The baseline is the verify document ``--json`` writes (:func:`edgecnn.convert.outputs.to_json`, one schema everywhere).
 Compared per format: overall top-1 agreement and accuracy, then every class's agreement and accuracy. A figure may
 fall below the baseline's by at most the format's ``Tolerance.max_regression`` (overall) and
 ``Tolerance.max_class_regression`` (per class), in percentage points; rising is always fine. Both runs must be on the
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from edgecnn.convert.errors import BaselineError
-from edgecnn.convert.report import VERIFY_JSON_VERSION, dumps_json
+from edgecnn.convert.outputs import VERIFY_JSON_VERSION, dumps_json
 
 
 def load_baseline(path: Path) -> dict[str, Any]:

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from edgecnn.convert.data import LabelledImages, data_location, load_labelled
 from edgecnn.convert.errors import CalibrationError
+from edgecnn.data.description import DataDescription, Selection
+from edgecnn.data.errors import DataError
+from edgecnn.data.loader import LabelledImages, load_labelled
 from edgecnn.runtime.contract import ModelContract
 
 
@@ -33,20 +35,28 @@ def load_calibration(contract: ModelContract, options: CalibrationOptions,
     """
     if options.count < options.min_count:
         raise CalibrationError(f"--calib-count {options.count} is below the minimum of {options.min_count} images")
-    if options.data is not None:
-        root, split = Path(options.data), "train"
-    else:
-        root, split = data_location(contract, "train_split")
     per_class = -(-options.count // len(contract.labels))
-    images = load_labelled(root, contract, split, per_class, options.seed)
-    for line in images.skipped if on_note else ():
-        on_note(f"calibration: skipped {line}")
+    try:
+        selection = Selection(Path(options.data), "train") if options.data is not None else _training(contract)
+        images = load_labelled(selection.root, contract, selection.split, per_class, options.seed, selection.keep)
+    except DataError as err:
+        raise CalibrationError(str(err)) from None
+    for _, reason in images.skipped if on_note else ():
+        on_note(f"calibration: skipped {reason}")
     counts = images.per_class(len(contract.labels))
     missing = [label for label, n in zip(contract.labels, counts) if n == 0]
     if missing:
-        raise CalibrationError(f"{images.source}: calibration data has no readable images of {missing}; every "
+        raise CalibrationError(f"{images.origin}: calibration data has no readable images of {missing}; every "
                                f"class of {list(contract.labels)} must be covered")
     if len(images.labels) < options.min_count:
-        raise CalibrationError(f"{images.source}: only {len(images.labels)} readable calibration images, expected "
+        raise CalibrationError(f"{images.origin}: only {len(images.labels)} readable calibration images, expected "
                                f"at least {options.min_count}")
     return images
+
+
+def _training(contract: ModelContract) -> Selection:
+    description = DataDescription.from_extra(contract.extra)
+    if description is None:
+        raise CalibrationError(f"the model contract of {contract.model_name!r} does not name its data "
+                               f"(extra['data']); pass --calib-data PATH")
+    return description.training()

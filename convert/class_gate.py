@@ -67,7 +67,7 @@ def class_reasons(figures: dict[str, dict[str, float]], tolerance) -> list[str]:
 
 def class_table(report) -> str:
     """Per format (rows) x class (columns): top-1 agreement with Keras in percent, ``*`` where the class gate fails."""
-    from edgecnn.convert.report import _table
+    from edgecnn.convert.outputs import _table
 
     labels = next((tuple(item.parity.classes) for item in report.formats if item.parity and item.parity.classes), ())
     if not labels:

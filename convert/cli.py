@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from edgecnn.cli import DefaultsHelpFormatter
 from edgecnn.convert.formats import format_names, get_format
+from edgecnn.help_format import DefaultsHelpFormatter, count
 
 
 def register(subparsers) -> None:
@@ -32,7 +32,7 @@ def _register_convert(subparsers) -> None:
     parser.add_argument("--calib-data", type=Path, metavar="PATH",
                         help="calibration images: a folder of class folders (or <split>/<class>/, or the "
                              "Fashion-MNIST idx files); when left out: the training split the contract names")
-    parser.add_argument("--calib-count", type=int, default=300, metavar="N",
+    parser.add_argument("--calib-count", type=count(1, 1_000_000), default=300, metavar="N",
                         help="calibration images, spread evenly across the classes")
     parser.add_argument("--in-process", action="store_true",
                         help="export every format in this process (faster start, but converter memory adds up: "
@@ -44,7 +44,7 @@ def _run_convert(args) -> int:
     from tqdm import tqdm
 
     from edgecnn.convert.calibration import CalibrationOptions
-    from edgecnn.convert.report import export_table
+    from edgecnn.convert.outputs import export_table
     from edgecnn.convert.runner import ConvertOptions, convert_artifact, open_artifact
 
     open_artifact(args.artifact)  # a missing or foreign folder is reported before any progress bar starts
@@ -74,7 +74,7 @@ def _register_verify(subparsers) -> None:
                         help="images to verify on: class folders, a root with <split>/<class>/ (the contract's "
                              "evaluation split is used, else 'test'), or the Fashion-MNIST idx files; when left out: "
                              "the evaluation split the contract names")
-    parser.add_argument("--limit", type=int, metavar="N", help="at most N images per class (when left out: all)")
+    parser.add_argument("--limit", type=count(1), metavar="N", help="at most N images per class (when left out: all)")
     parser.add_argument("--formats", nargs="+", choices=format_names(), metavar="FORMAT",
                         help="formats to check (when left out: every export present)")
     parser.add_argument("--min-agreement", type=float, metavar="FRACTION",
@@ -108,8 +108,8 @@ def _run_verify(args) -> int:
     from edgecnn.convert.baseline import check_baseline, load_baseline
     from edgecnn.convert.class_gate import class_table
     from edgecnn.convert.errors import BaselineError, ParityError
+    from edgecnn.convert.outputs import details_lines, dumps_json, matrix_table, parity_table, to_junit
     from edgecnn.convert.repair import RepairOptions
-    from edgecnn.convert.report import details_lines, dumps_json, matrix_table, parity_table, to_junit
     from edgecnn.convert.verify import VerifyOptions, verify_artifact
     from edgecnn.runtime.atomic import write_text_atomic
 

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from edgecnn.convert.errors import ConversionError
 from edgecnn.convert.quantization import Quantization
+from edgecnn.data.artifact import export_file_name, export_suffix
 
 MODULE_PREFIX = "format_"
 
@@ -72,14 +73,17 @@ class ExportFormat:
 
     @property
     def file_name(self) -> str:
-        """``model_<name><suffix>``, written beside ``model.keras``."""
-        return f"model_{self.name}{self.suffix}"
+        """``model_<name><suffix>``, written beside ``model.keras`` (the rule lives in :mod:`edgecnn.data.artifact`)."""
+        return export_file_name(self.name)
 
 
 _REGISTRY: dict[str, ExportFormat] = {}
 
 
 def register_format(fmt: ExportFormat) -> ExportFormat:
+    if export_suffix(fmt.name) != fmt.suffix:
+        raise ConversionError(f"export format {fmt.name!r} declares suffix {fmt.suffix!r}, but its name's kind "
+                              f"means {export_suffix(fmt.name)!r} (edgecnn.data.artifact.EXPORT_SUFFIXES)")
     _REGISTRY[fmt.name] = fmt
     return fmt
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgecnn.cli import DefaultsHelpFormatter
+from edgecnn.help_format import DefaultsHelpFormatter
 from edgecnn.runtime.contract import RESIZE_METHODS
 
 EPILOG = """examples:

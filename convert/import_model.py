@@ -23,10 +23,11 @@ import numpy as np
 from edgecnn.convert.errors import ModelImportError
 from edgecnn.convert.import_load import LoadedModel, load_source, model_name_of
 from edgecnn.convert.saved_model import SAVED_MODEL_DIR, folder_sha256
+from edgecnn.data.artifact import MODEL_FILE
+from edgecnn.data.description import DataDescription, held_out_selection
 from edgecnn.runtime.contract import RESIZE_METHODS, ModelContract, read_sidecar, write_sidecar
 from edgecnn.runtime.preprocess import to_value_range
 
-MODEL_FILE = "model.keras"  # the artifact's model file, as edgecnn train writes it
 SPLIT_NAMES = ("train", "validation", "val", "test")
 DEFAULT_RESIZE = "bilinear"
 CHECK_PER_CLASS = 30
@@ -138,7 +139,9 @@ def class_folders(folder: Path) -> list[str]:
     """Class names under ``folder``, alphabetical (the order Keras numbers them)."""
     if not Path(folder).is_dir():
         raise ModelImportError(f"{folder}: no such folder; expected a folder of class folders")
-    names = sorted(p.name for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith("."))
+    from edgecnn.data.loader import class_folders as folders_of
+
+    names = folders_of(folder)
     if not names:
         raise ModelImportError(f"{folder}: no class folders in it; expected one sub-folder of images per class")
     return names
@@ -170,33 +173,33 @@ def data_description(data: Path, labels: tuple[str, ...]) -> dict:
         if sorted(found) != sorted(labels):
             raise ModelImportError(f"--data {root / split}: class folders {found} do not match the labels "
                                    f"{list(labels)}; expected one sub-folder per label")
-    return {"kind": "image_folder", "root": str(root), "train_split": train_split, "eval_split": eval_split}
+    return DataDescription("image_folder", (str(root),), train_split, eval_split).to_dict()
 
 
 def _held_out_check(model, contract: ModelContract, source: Path, assumed: bool) -> str:
     """Scores the model on held-out images; ModelImportError when the value range is probably wrong."""
-    from edgecnn.convert.data import data_location, load_labelled
     from edgecnn.convert.value_range import check_value_range, range_text, top1
+    from edgecnn.data.loader import load_labelled
     from edgecnn.errors import EdgecnnError
 
-    root, split = data_location(contract, "eval_split")
     try:
-        images = load_labelled(root, contract, split, CHECK_PER_CLASS)
+        held_out = held_out_selection(contract.extra, None, contract.model_name)
+        images = load_labelled(held_out.root, contract, held_out.split, CHECK_PER_CLASS, keep=held_out.keep)
     except EdgecnnError as err:
         raise ModelImportError(f"--data: {err}") from None
 
     def predict(inputs: np.ndarray) -> np.ndarray:
         return np.asarray(model.predict(inputs, batch_size=64, verbose=0))
 
-    scores = predict(to_value_range(images.pixels, contract.value_range))
+    scores = predict(to_value_range(images.images, contract.value_range))
     accuracy = 100.0 * float((top1(scores, len(contract.labels)) == images.labels).mean())
-    check = check_value_range(predict, contract.value_range, images.pixels, images.labels, len(contract.labels),
+    check = check_value_range(predict, contract.value_range, images.images, images.labels, len(contract.labels),
                               accuracy)
     if check.wrong:
         how = "assumed" if assumed else "given"
         fix = f"pass --value-range {check.best[0]} (the range was {how})"
         raise ModelImportError(f"{source}: {check.message(fix)}")
-    return (f"held-out check: {accuracy:.1f}% top-1 on {len(images.labels)} images of {images.source} with pixels "
+    return (f"held-out check: {accuracy:.1f}% top-1 on {len(images.labels)} images of {images.origin} with pixels "
             f"scaled to {range_text(contract.value_range)}")
 
 

@@ -14,12 +14,17 @@ import numpy as np
 from edgecnn.convert.parity import compare
 from edgecnn.convert.tflite214 import find_python, run_models
 
+PRIMARY = {".tflite": "litert", ".onnx": "onnxruntime"}
+"""The interpreter each export suffix is verified in first (its parity is the format's verdict)."""
+TFLITE214 = "tflite_runtime 2.14"
+"""The matrix column of the separate tflite-runtime 2.14 environment."""
+INTERPRETERS = ("litert", TFLITE214, "onnxruntime")
+"""The matrix's columns, in order."""
+
 
 def fill_tflite214(reports: list, prepared: dict[str, tuple], reference: np.ndarray, truth: np.ndarray,
                    python: Path | None, versions: dict[str, str]) -> None:
     """Sets ``report.matrix["tflite_runtime 2.14"]`` for every TFLite report (``prepared``: name -> inputs)."""
-    from edgecnn.convert.verify import TFLITE214
-
     tflite_reports = [report for report in reports if report.file.endswith(".tflite")]
     python = find_python(python)
     if python is None:
@@ -47,6 +52,6 @@ def _cell(report, prepared: tuple, outputs: np.ndarray, reference: np.ndarray, t
     from edgecnn.runtime.preprocess import output_to_probabilities
 
     _, output_spec, contract = prepared
-    probabilities = output_to_probabilities(outputs, contract, output_spec)
+    probabilities = output_to_probabilities(outputs, contract, output_spec, check=False)  # compare() reports
     parity = compare(reference, probabilities, truth, contract.labels, report.tolerance)
     return "ok" if parity.passed else f"FAIL: {'; '.join(parity.reasons)}"

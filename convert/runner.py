@@ -27,6 +27,8 @@ from edgecnn.convert.embed import embed_in_file
 from edgecnn.convert.errors import ConversionError
 from edgecnn.convert.formats import ExportFormat, format_names, get_format
 from edgecnn.convert.quantization import Quantization
+from edgecnn.data.artifact import Artifact
+from edgecnn.data.errors import DataError
 from edgecnn.runtime.contract import ModelContract, TensorQuantization, write_sidecar
 from edgecnn.runtime.preprocess import to_value_range
 
@@ -67,15 +69,20 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def open_artifact(root: str | Path):
+def open_artifact(root: str | Path) -> Artifact:
     """The artifact folder (model.keras + contract); ConversionError naming what is missing."""
-    from edgecnn.train.artifact import Artifact
-    from edgecnn.train.errors import DataError
+    from edgecnn.runtime.errors import ModelLoadError
+    from edgecnn.runtime.model_file import probe_keras
 
     try:
-        return Artifact.open(root)
+        artifact = Artifact.open(root)
     except DataError as err:
         raise ConversionError(str(err)) from None
+    try:
+        probe_keras(artifact.model_path)  # before TensorFlow starts: one line, none of its start-up logging
+    except ModelLoadError as err:
+        raise ConversionError(str(err)) from None
+    return artifact
 
 
 def load_keras_model(path: Path) -> Any:
@@ -83,6 +90,13 @@ def load_keras_model(path: Path) -> Any:
 
     An imported SavedModel's ``model.keras`` is loaded with the ``saved_model/`` beside it (see convert/saved_model.py).
     """
+    from edgecnn.runtime.errors import ModelLoadError
+    from edgecnn.runtime.model_file import probe_keras
+
+    try:
+        probe_keras(path)
+    except ModelLoadError as err:
+        raise ConversionError(str(err)) from None
     import keras
 
     from edgecnn.convert.saved_model import custom_objects_for
@@ -106,7 +120,7 @@ def convert_artifact(root: str | Path, options: ConvertOptions,
     calibration, info = None, None
     if any(fmt.quantization.needs_calibration for fmt in formats):
         images = load_calibration(artifact.contract, options.calibration, on_note)
-        calibration = images.pixels
+        calibration = images.images
         info = {"calibration_classes": dict(zip(artifact.contract.labels,
                                                 images.per_class(len(artifact.contract.labels)))),
                 "calibration_data": str(options.calibration.data) if options.calibration.data else None}

@@ -16,18 +16,16 @@ from typing import Callable
 
 import numpy as np
 
-from edgecnn.convert.data import LabelledImages, data_location, load_labelled
 from edgecnn.convert.errors import ParityError
 from edgecnn.convert.formats import ExportFormat, Tolerance, format_names, get_format
+from edgecnn.convert.matrix import INTERPRETERS, PRIMARY, TFLITE214, fill_tflite214
 from edgecnn.convert.parity import Parity, compare, worst_classes
 from edgecnn.convert.repair import RepairOptions
 from edgecnn.convert.runner import load_keras_model, open_artifact, sha256_of
+from edgecnn.data.description import held_out_selection
+from edgecnn.data.loader import LabelledImages, load_labelled
 from edgecnn.errors import EdgecnnError
 from edgecnn.runtime.contract import ModelContract
-
-PRIMARY = {".tflite": "litert", ".onnx": "onnxruntime"}
-TFLITE214 = "tflite_runtime 2.14"
-INTERPRETERS = ("litert", TFLITE214, "onnxruntime")
 
 
 @dataclass(frozen=True)
@@ -123,7 +121,7 @@ def verify_artifact(root: str | Path, options: VerifyOptions,
     contract = artifact.contract
     formats = _selected_formats(artifact.root, options)
     images = _eval_images(contract, options)
-    reference = keras_probabilities(artifact.model_path, contract, images.pixels)
+    reference = keras_probabilities(artifact.model_path, contract, images.images)
     truth = images.labels
     keras_accuracy = 100.0 * float((reference.argmax(axis=1) == truth).mean())
     value_range_problem = _value_range_problem(artifact, images, keras_accuracy)
@@ -142,20 +140,18 @@ def verify_artifact(root: str | Path, options: VerifyOptions,
         if probabilities is not None:
             outputs[fmt.name] = probabilities
         reports.append(report)
-    from edgecnn.convert.matrix import fill_tflite214
-
     fill_tflite214(reports, tflite_inputs, reference, truth, options.tflite214_python, versions)
     for report in reports:
         _require_expected_interpreters(report)
         if report.reasons and report.parity is not None:
             report.diagnosis = _diagnose(report, contract, artifact.root)
-            report.diagnosis += _int8_hotspots(report, contract, artifact.model_path, images.pixels)
-    result = VerifyReport(str(artifact.root), images.source, len(truth), keras_accuracy, reports, images.skipped,
-                          versions, value_range_problem)
+            report.diagnosis += _int8_hotspots(report, contract, artifact.model_path, images.images)
+    result = VerifyReport(str(artifact.root), images.origin, len(truth), keras_accuracy, reports,
+                          [reason for _, reason in images.skipped], versions, value_range_problem)
     if options.gallery is not None:
         from edgecnn.convert.gallery import gallery_summary, write_gallery
 
-        page, written = write_gallery(options.gallery, images.pixels, truth, contract.labels, reference, outputs,
+        page, written = write_gallery(options.gallery, images.images, truth, contract.labels, reference, outputs,
                                       contract.channel_order)
         result.gallery_path, result.gallery_images = str(page), written[:12]
         result.gallery = gallery_summary(reference, outputs)
@@ -174,7 +170,7 @@ def _value_range_problem(artifact, images: LabelledImages, keras_accuracy: float
             loaded["model"] = load_keras_model(artifact.model_path)
         return loaded["model"].predict(inputs, batch_size=256, verbose=0)
 
-    check = check_value_range(predict, contract.value_range, images.pixels, images.labels, len(contract.labels),
+    check = check_value_range(predict, contract.value_range, images.images, images.labels, len(contract.labels),
                               keras_accuracy)
     if not check.wrong:
         return None
@@ -194,17 +190,8 @@ def _selected_formats(root: Path, options: VerifyOptions) -> list[ExportFormat]:
 
 
 def _eval_images(contract: ModelContract, options: VerifyOptions) -> LabelledImages:
-    if options.data is not None:
-        # A dataset root with split folders: the split the model was evaluated on, else validation/ or test/
-        # (rps-cgi-28px has test/ where the model's own data had validation/).
-        from edgecnn.train.data import held_out_split_of
-
-        root = Path(options.data)
-        named = (contract.extra.get("data") or {}).get("eval_split") or "validation"
-        split = held_out_split_of(root, named) if root.is_dir() else named
-    else:
-        root, split = data_location(contract, "eval_split")
-    return load_labelled(root, contract, split, options.limit)
+    selection = held_out_selection(contract.extra, options.data, contract.model_name)
+    return load_labelled(selection.root, contract, selection.split, options.limit, keep=selection.keep)
 
 
 def keras_probabilities(model_path: Path, contract: ModelContract, pixels: np.ndarray) -> np.ndarray:
@@ -253,7 +240,7 @@ def _verify_one(fmt: ExportFormat, root: Path, images: LabelledImages, reference
     start = time.perf_counter()
     try:
         classifier = Classifier.open(path, backend=primary, threads=2)
-        probabilities = predict_batched(classifier, images.pixels)
+        probabilities = predict_batched(classifier, images.images)
     except EdgecnnError as err:
         report.reasons.append(f"{primary} cannot run it: {err}")
         report.matrix[primary] = f"FAIL: {err}"
@@ -269,7 +256,7 @@ def _verify_one(fmt: ExportFormat, root: Path, images: LabelledImages, reference
         from edgecnn.convert.tflite214 import find_python
 
         # The whole batch as one tensor, kept until the tflite-runtime 2.14 run: only when that environment exists.
-        tensor = (pixels_to_tensor(images.pixels, classifier.contract, classifier.backend.input)
+        tensor = (pixels_to_tensor(images.images, classifier.contract, classifier.backend.input)
                   if find_python(options.tflite214_python) is not None else None)
         return report, (tensor, classifier.backend.output, classifier.contract), probabilities
     return report, None, probabilities
@@ -299,12 +286,12 @@ def _repair(fmt: ExportFormat, artifact, images: LabelledImages, reference: np.n
 
     def measure(path: Path) -> tuple[bool, dict]:
         classifier = Classifier.open(path, backend=PRIMARY[fmt.suffix], threads=2)
-        parity = compare(reference, predict_batched(classifier, images.pixels), images.labels, classifier.labels,
+        parity = compare(reference, predict_batched(classifier, images.images), images.labels, classifier.labels,
                          failed.tolerance)
         return parity.passed, {"agreement": parity.agreement, "accuracy": parity.accuracy, "reasons": parity.reasons}
 
     with tempfile.TemporaryDirectory(prefix=f"edgecnn-repair-{fmt.name}-") as scratch:
-        winner, attempts = repair(fmt, artifact.root, calibration.pixels, info, measure, options.repair, before,
+        winner, attempts = repair(fmt, artifact.root, calibration.images, info, measure, options.repair, before,
                                   Path(scratch), on_progress)
         record = {"remedy": winner.remedy if winner else None, "before": before,
                   "attempts": [attempt.summary() for attempt in attempts]}
@@ -381,7 +368,7 @@ def _int8_hotspots(report: FormatReport, contract: ModelContract, keras_path: Pa
                                      count=export.get("calibration_images", 100))
         from edgecnn.runtime.preprocess import to_value_range
 
-        calibration = to_value_range(load_calibration(contract, options).pixels, contract.value_range)
+        calibration = to_value_range(load_calibration(contract, options).images, contract.value_range)
         sample = to_value_range(pixels[:: max(1, len(pixels) // 50)], contract.value_range)
         hotspots = quantization_hotspots(keras_path, calibration, sample)
     except EdgecnnError as err:

@@ -79,11 +79,12 @@ def choose_model(artifact_or_model: Path, profile: DeviceProfile) -> Path:
         return path
     if not path.is_dir():
         raise BundleError(f"{path}: no such model file or artifact folder")
+    from edgecnn.data.artifact import Artifact
+
     for fmt in profile.export_formats:
-        for suffix in (".tflite", ".onnx"):
-            candidate = path / f"model_{fmt}{suffix}"
-            if candidate.is_file():
-                return candidate
+        candidate = Artifact(path).export_path(fmt)
+        if candidate.is_file():
+            return candidate
     wanted = ", ".join(profile.export_formats)
     raise BundleError(f"{path}: no export for profile {profile.name!r} (wants one of: {wanted}); run "
                       f"'edgecnn convert {path} --formats {profile.export_formats[0]}' or pass --model FILE")

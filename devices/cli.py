@@ -10,8 +10,8 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from edgecnn.cli import DefaultsHelpFormatter
 from edgecnn.devices.profiles import BACKEND_OF, CAMERA_KINDS, get_profile, load_profiles, profile_names
+from edgecnn.help_format import DefaultsHelpFormatter, count
 
 DEPLOY_EXAMPLES = """examples:
   edgecnn deploy artifacts/rps --profile rpi5 --host pi@raspberrypi.local
@@ -77,7 +77,7 @@ def _bundle_arguments(parser: argparse.ArgumentParser) -> None:
                         help="edgecnn wheel to ship; default: built now with 'pip wheel --no-deps' of this source")
     parser.add_argument("--smoke-images", type=Path, nargs="+", default=None,
                         help="images/folders for the smoke test; default: from the model's evaluation split")
-    parser.add_argument("--smoke-per-class", type=int, default=2,
+    parser.add_argument("--smoke-per-class", type=count(1, 1000), default=2,
                         help="smoke images per class taken from the evaluation split")
     parser.add_argument("--accept-per-class", type=int, default=10,
                         help="held-out images per class the device checks every candidate export's parity on")
@@ -138,7 +138,8 @@ def _make_bundle(args: argparse.Namespace, profile, workdir: Path):
     if args.wheel is None:
         print("building the edgecnn wheel (pip wheel --no-deps)...", file=sys.stderr)
     wheel = args.wheel or build_wheel(workdir)
-    smoke = args.smoke_images or default_smoke_images(read_contract(model).extra, args.smoke_per_class)
+    contract = read_contract(model)
+    smoke = args.smoke_images or default_smoke_images(contract.extra, args.smoke_per_class, contract.labels)
     candidates = [model] if args.model else candidate_models(args.artifact, profile)
     return build_bundle(profile, BundleOptions(model=model, wheel=wheel, smoke_images=tuple(smoke),
                                                candidates=tuple(candidates),
@@ -178,7 +179,11 @@ def _deploy_reporting(args, bundle, profile, target, options, say):
 
 def handle_bundle(args: argparse.Namespace) -> int:
     from edgecnn.runtime.atomic import write_bytes_atomic
+    from edgecnn.runtime.errors import OutputError
 
+    if args.out.is_dir():  # said before the bundle is built, not after
+        raise OutputError(f"--out {args.out}: this is a folder; expected the .tar.gz file to write, e.g. "
+                          f"{args.out / 'bundle.tar.gz'}")
     profile = get_profile(args.profile)
     with tempfile.TemporaryDirectory(prefix="edgecnn-bundle-") as tmp:
         bundle = _make_bundle(args, profile, Path(tmp))

@@ -13,17 +13,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from edgecnn.data.artifact import EXPORT_SUFFIXES
 from edgecnn.devices import wheels
 from edgecnn.devices.errors import ProfileError
+from edgecnn.runtime.backends import backend_entries
 
 PROFILES_PATH = Path(__file__).with_name("profiles.json")
 
 ARCHES = ("aarch64", "armv7l", "x86_64")
 CAMERA_KINDS = {"csi": "CSI camera module through picamera2 (libcamera)", "usb": "USB webcam through V4L2"}
-# Which interpreter packages can run which kind of export (the export format's name starts with the kind).
-RUNS = {"tflite": ("ai-edge-litert", "tflite-runtime"), "onnx": ("onnxruntime",)}
-# The runtime backend (edgecnn.runtime.backends) each interpreter package provides.
-BACKEND_OF = {"ai-edge-litert": "litert", "tflite-runtime": "tflite_runtime", "onnxruntime": "onnxruntime"}
+# The runtime backend (edgecnn.runtime.backends) each interpreter package provides, from the runtime's own registry.
+BACKEND_OF = {entry.package: entry.name for entry in backend_entries()}
+# Which interpreter packages can run which kind of export (the export format's name starts with the kind, the kind
+# fixes the file suffix, and each backend says which suffixes it runs).
+RUNS = {kind: tuple(entry.package for entry in backend_entries() if suffix in entry.suffixes)
+        for kind, suffix in EXPORT_SUFFIXES.items()}
 
 
 @dataclass(frozen=True)

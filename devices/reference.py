@@ -1,7 +1,7 @@
 """Build-machine side of on-device acceptance: what the bundle carries so the device can run verify's parity.
 
 The device has no TensorFlow, so the Keras model's answers are computed here, on the same held-out images verify
-uses (the contract's evaluation split, sampled evenly across classes by ``edgecnn.convert.data.load_labelled``), and
+uses (the contract's evaluation split, sampled evenly across classes by ``edgecnn.data.loader.load_labelled``), and
 shipped with the images and each candidate's tolerance from the convert stage's format registry. The device side is
 :mod:`edgecnn.devices.accept`.
 """
@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from edgecnn.data.artifact import MODEL_FILE as KERAS_FILE
+from edgecnn.data.artifact import Artifact
 from edgecnn.devices.accept import ACCEPT_JSON
 from edgecnn.devices.errors import BundleError
 from edgecnn.devices.profiles import DeviceProfile
 from edgecnn.errors import EdgecnnError
-
-KERAS_FILE = "model.keras"
 
 
 def candidate_models(artifact_or_model: Path, profile: DeviceProfile) -> list[Path]:
@@ -28,7 +28,7 @@ def candidate_models(artifact_or_model: Path, profile: DeviceProfile) -> list[Pa
     path = Path(artifact_or_model)
     if path.is_file():
         return [path]
-    found = [path / f"model_{fmt}{suffix}" for fmt in profile.export_formats for suffix in (".tflite", ".onnx")]
+    found = [Artifact(path).export_path(fmt) for fmt in profile.export_formats]
     return [p for p in found if p.is_file()]
 
 
@@ -41,9 +41,10 @@ def _npy(array: np.ndarray) -> bytes:
 def acceptance_files(candidates: list[Path], profile: DeviceProfile, per_class: int) -> dict[str, bytes]:
     """``accept.json`` and ``accept/*.npy`` for the bundle; :class:`BundleError` when the Keras model or the held-out
     images are not there (``--no-accept`` deploys without them)."""
-    from edgecnn.convert.data import data_location, load_labelled
     from edgecnn.convert.formats import format_names, get_format
     from edgecnn.convert.verify import keras_probabilities
+    from edgecnn.data.description import held_out_selection
+    from edgecnn.data.loader import load_labelled
     from edgecnn.runtime.model_file import read_contract
 
     contract = read_contract(candidates[0])
@@ -52,9 +53,9 @@ def acceptance_files(candidates: list[Path], profile: DeviceProfile, per_class: 
         raise BundleError(f"{keras}: no Keras model beside {candidates[0].name} to compute the reference outputs "
                           f"the device compares with; deploy from the artifact folder or pass --no-accept")
     try:
-        root, split = data_location(contract, "eval_split")
-        images = load_labelled(root, contract, split, per_class)
-        reference = keras_probabilities(keras, contract, images.pixels)
+        held_out = held_out_selection(contract.extra, None, contract.model_name)
+        images = load_labelled(held_out.root, contract, held_out.split, per_class, keep=held_out.keep)
+        reference = keras_probabilities(keras, contract, images.images)
     except EdgecnnError as err:
         raise BundleError(f"on-device acceptance needs the held-out images: {err}; or pass --no-accept") from None
     entries = []
@@ -64,9 +65,9 @@ def acceptance_files(candidates: list[Path], profile: DeviceProfile, per_class: 
             raise BundleError(f"{model}: its contract names format {fmt!r}, not one of {', '.join(format_names())}")
         entries.append({"format": fmt, "model": f"model/{model.name}", "tolerance": asdict(get_format(fmt).tolerance)})
     spec = {"images": len(images.labels), "per_class": images.per_class(len(contract.labels)),
-            "source": images.source, "labels_order": list(contract.labels), "threads": profile.threads,
+            "source": images.origin, "labels_order": list(contract.labels), "threads": profile.threads,
             "pixels": "accept/pixels.npy", "labels": "accept/labels.npy", "reference": "accept/reference.npy",
             "candidates": entries}
     return {ACCEPT_JSON: (json.dumps(spec, indent=1, sort_keys=True) + "\n").encode(),
-            spec["pixels"]: _npy(images.pixels), spec["labels"]: _npy(images.labels.astype(np.int64)),
+            spec["pixels"]: _npy(images.images), spec["labels"]: _npy(images.labels.astype(np.int64)),
             spec["reference"]: _npy(reference.astype(np.float32))}

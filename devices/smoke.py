@@ -41,19 +41,29 @@ class SmokeImage:
                 "probabilities": {k: round(v, 6) for k, v in self.probabilities.items()}}
 
 
-def default_smoke_images(contract_extra: dict, per_class: int) -> list[Path]:
-    """``per_class`` images of each class from the evaluation split the model was trained with."""
-    data = contract_extra.get("data") or {}
-    if data.get("kind") != "image_folder":
+def default_smoke_images(contract_extra: dict, per_class: int,
+                         labels: tuple[str, ...] | None = None) -> list[Path]:
+    """``per_class`` images of each class from the held-out images the model was trained with (sampled, seeded).
+
+    ``labels``: the model's class names in index order; default: the class folders found there.
+    """
+    from edgecnn.data.description import DataDescription, held_out_selection
+    from edgecnn.data.errors import DataError
+    from edgecnn.data.loader import class_folders, labelled_files
+
+    try:
+        description = DataDescription.from_extra(contract_extra)
+    except DataError as err:
+        raise BundleError(f"{err}; pass --smoke-images DIR") from None
+    if description is None or description.kind != "image_folder":
         raise BundleError("the model's contract names no image-folder data set to take smoke-test images from "
-                          f"(data: {data or 'none'}); pass --smoke-images DIR")
-    root = Path(data["root"]) / data.get("eval_split", "validation")
-    if not root.is_dir():
-        raise BundleError(f"{root}: the model's evaluation images are not here; pass --smoke-images DIR")
-    images = []
-    for class_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        images += sorted(p for p in class_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:per_class]
-    return images
+                          f"(data: {(contract_extra or {}).get('data') or 'none'}); pass --smoke-images DIR")
+    selection = held_out_selection(contract_extra)
+    folder = selection.root / selection.split if selection.split else selection.root
+    if not folder.is_dir():
+        raise BundleError(f"{folder}: the model's evaluation images are not here; pass --smoke-images DIR")
+    files = labelled_files(folder, tuple(labels or class_folders(folder)), per_class, keep=selection.keep)
+    return [path for path, _ in files]
 
 
 def pick_smoke_images(paths: tuple[Path, ...] | list[Path]) -> list[Path]:
@@ -61,7 +71,9 @@ def pick_smoke_images(paths: tuple[Path, ...] | list[Path]) -> list[Path]:
     images: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            images += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            # dot-folders (.ipynb_checkpoints) hold copies, not smoke images
+            images += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES
+                             and not any(part.startswith(".") for part in p.relative_to(path).parts))
         elif path.is_file():
             images.append(path)
         else:

@@ -1,6 +1,7 @@
 """edgecnn: the chapter's CNN image classifiers from training to a live camera on a Raspberry Pi.
 
-Stages are subpackages: ``edgecnn.train``, ``edgecnn.convert``, ``edgecnn.runtime``, ``edgecnn.devices``.
+Stages are subpackages: ``edgecnn.data``, ``edgecnn.train``, ``edgecnn.convert``, ``edgecnn.runtime``,
+``edgecnn.devices``.
 This module stays import-light: ``edgecnn.runtime`` must load on a Pi without TensorFlow.
 """
 

@@ -13,6 +13,7 @@ import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -20,7 +21,6 @@ from edgecnn.errors import EdgecnnError
 from edgecnn.runtime.units import format_size
 
 MODEL_SUFFIXES = (".tflite", ".onnx")
-VERIFY_REPORT = "verify.json"
 
 
 class BenchError(EdgecnnError):
@@ -79,17 +79,21 @@ def model_files(target: Path) -> list[Path]:
     return files
 
 
-def bench(target: Path, options: BenchOptions = BenchOptions()) -> list[BenchRow]:
-    """Benchmarks every exported file of ``target`` with every applicable interpreter."""
+def bench(target: Path, options: BenchOptions = BenchOptions(),
+          on_note: Callable[[str], None] | None = None) -> list[BenchRow]:
+    """Benchmarks every exported file of ``target`` with every applicable interpreter.
+
+    ``on_note`` gets notes for the user (why accuracy was not measured).
+    """
     files = model_files(target)
     statuses = _verify_statuses(Path(target))
     rows = []
     with tempfile.TemporaryDirectory(prefix="edgecnn-bench-") as tmp:
-        data_files = _held_out_data(files[0], options, Path(tmp))
+        data_files = _held_out_data(files[0], options, Path(tmp), on_note)
         for file in files:
             for backend in _backends_for(file, options.backends):
                 row = _measure(file, backend, options, data_files)
-                row.verify_status = statuses.get(file.name, row.verify_status)
+                row.verify_status = statuses.get(file.name, statuses.get("*", row.verify_status))
                 rows.append(row)
     return rows
 
@@ -98,14 +102,17 @@ def _backends_for(file: Path, wanted: tuple[str, ...]) -> list[str]:
     from edgecnn.runtime import backends
 
     names = wanted or tuple(backends.installed_backends())
-    usable = [n for n in names if file.suffix in backends._REGISTRY[n].suffixes]
+    usable = [n for n in names if file.suffix in backends.backend_entry(n).suffixes]
     if not usable:
         raise BenchError(f"{file}: no installed interpreter runs {file.suffix} files (pip install 'edgecnn[runtime]')")
     return usable
 
 
-def _held_out_data(file: Path, options: BenchOptions, tmp: Path) -> dict | None:
+def _held_out_data(file: Path, options: BenchOptions, tmp: Path,
+                   on_note: Callable[[str], None] | None) -> dict | None:
     """Saves the held-out pixels and labels for the worker processes; None when the model has no contract/data."""
+    from edgecnn.data.description import held_out_selection
+    from edgecnn.data.loader import load_labelled
     from edgecnn.runtime.errors import ContractError
     from edgecnn.runtime.model_file import read_contract
 
@@ -114,16 +121,14 @@ def _held_out_data(file: Path, options: BenchOptions, tmp: Path) -> dict | None:
     except (ContractError, EdgecnnError):
         return None
     try:
-        from edgecnn.convert.data import data_location, load_labelled
-    except ImportError:
-        return None
-    try:
-        root, split = (options.data, None) if options.data else data_location(contract, "eval_split")
-        images = load_labelled(root, contract, split, options.limit_per_class)
+        selection = held_out_selection(contract.extra, options.data, contract.model_name)
+        images = load_labelled(selection.root, contract, selection.split, options.limit_per_class,
+                               keep=selection.keep)
     except EdgecnnError as err:
-        print(f"edgecnn bench: accuracy not measured: {err}", file=sys.stderr)
+        if on_note is not None:
+            on_note(f"accuracy not measured: {err}")
         return None
-    np.save(tmp / "pixels.npy", images.pixels)
+    np.save(tmp / "pixels.npy", images.images)
     np.save(tmp / "labels.npy", images.labels)
     return {"pixels": str(tmp / "pixels.npy"), "labels": str(tmp / "labels.npy")}
 
@@ -153,20 +158,28 @@ def _measure(file: Path, backend: str, options: BenchOptions, data_files: dict |
 
 
 def _format_of(file: Path) -> str:
-    stem = file.stem
-    return stem[len("model_"):] if stem.startswith("model_") else f"foreign{file.suffix}"
+    from edgecnn.data.artifact import export_format_of
+
+    return export_format_of(file) or f"foreign{file.suffix}"
 
 
 def _verify_statuses(target: Path) -> dict[str, str]:
-    """Per file name, the status ``edgecnn verify`` recorded in the artifact folder (if it ran)."""
-    report = target / VERIFY_REPORT if target.is_dir() else target.parent / VERIFY_REPORT
+    """Per file name, the status ``edgecnn verify --json ART/verify.json`` (or the pipeline) recorded there."""
+    from edgecnn.data.artifact import Artifact
+
+    report = Artifact(target if target.is_dir() else target.parent).verify_path
     if not report.is_file():
         return {}
     try:
-        data = json.loads(report.read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
-    return {name: str(entry.get("status", "unknown")) for name, entry in data.get("exports", {}).items()}
+        data = json.loads(report.read_bytes()[:1 << 24])
+    except (OSError, ValueError, RecursionError):  # ValueError: bad JSON or bad UTF-8
+        data = None
+    exports = data.get("exports") if isinstance(data, dict) else None
+    if not isinstance(exports, dict):
+        # A stale or damaged report only loses the verify column; the benchmark itself does not depend on it.
+        return {"*": f"unknown ({report.name} unreadable)"}
+    return {str(name): str(entry.get("status", "unknown")) if isinstance(entry, dict) else "unknown"
+            for name, entry in exports.items()}
 
 
 def rows_to_json(rows: list[BenchRow]) -> str:

@@ -9,7 +9,11 @@ chooses the exit code.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import math
+import os
+import signal
 import sys
 
 from edgecnn import __version__
@@ -19,6 +23,7 @@ from edgecnn.errors import EdgecnnError
 # or not installed) is simply left out.
 STAGE_CLI_MODULES = (
     "edgecnn.train.cli",
+    "edgecnn.data.cli",
     "edgecnn.convert.cli",
     "edgecnn.runtime.cli",
     "edgecnn.devices.cli",
@@ -27,8 +32,18 @@ STAGE_CLI_MODULES = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """A bad value for a known flag (``--epochs 0``, ``--threads x``) is one line; an unknown flag or a missing
+    argument still shows the usage, which lists the flags there are (subparsers inherit the class)."""
+
+    def error(self, message: str):
+        if message.startswith("argument ") and not message.startswith("argument COMMAND"):
+            self.exit(2, f"{self.prog}: error: {message}\n")
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="edgecnn",
         description="Train, convert, verify and run the chapter's CNN image classifiers, down to a Raspberry Pi.",
     )
@@ -47,23 +62,80 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, systemd stop) raised in the main thread: unwinds exactly like Ctrl-C, so staging folders
+    are removed, a video being saved is finished, and the previous artifact stays intact."""
+
+
 def main(argv: list[str] | None = None) -> int:
     from edgecnn import quiet_tf
 
     quiet_tf.install()  # before any stage imports TensorFlow
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
-    if unknown:  # said by the subcommand that got them, with its own usage, not the top-level one
+    if unknown:  # said by the subcommand that got them, not the top-level one
         _innermost_parser(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
+    prefix = f"edgecnn {args.command}"
     try:
-        result = args.handler(args)
+        with _sigterm_as_interrupt():
+            _check_finite(args)
+            result = args.handler(args)
     except EdgecnnError as err:
-        print(f"edgecnn {args.command}: error: {err}", file=sys.stderr)
+        print(f"{prefix}: error: {err}", file=sys.stderr)
         return err.exit_code
+    except Terminated:
+        print(f"{prefix}: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
-        print(f"edgecnn {args.command}: interrupted", file=sys.stderr)
+        print(f"{prefix}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of stdout went away (``edgecnn run --headless | head``): stop quietly, as cat does.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
+    except OSError as err:  # the environment, not edgecnn: a full disk, a read-only folder, a vanished file
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"{prefix}: error: {where}{err.strerror or err}", file=sys.stderr)
+        return 1
+    except Exception as err:  # noqa: BLE001 - the last line of the one-line promise; a bug, said as one
+        if os.environ.get("EDGECNN_TRACEBACK"):
+            raise
+        text = (str(err).strip().splitlines() or [""])[0][:300]
+        print(f"{prefix}: internal error: {type(err).__name__}: {text} (a bug in edgecnn: please report it; "
+              f"EDGECNN_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+        return 70
     return int(result or 0)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises :class:`Terminated` in the main thread while a command runs; the old handler comes back after."""
+    def terminate(signum, frame):
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread (main() called from a worker thread): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _check_finite(args: argparse.Namespace) -> None:
+    """Every float option must be a finite number: ``--fps nan`` would otherwise pass every ``<``/``>`` check."""
+    for name, value in vars(args).items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            if isinstance(item, float) and not math.isfinite(item):
+                raise UsageError(f"--{name.replace('_', '-')} {item}: expected a finite number")
+
+
+class UsageError(EdgecnnError):
+    """A command-line value no command can use (checked before the command runs)."""
 
 
 def _innermost_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
@@ -74,15 +146,3 @@ def _innermost_parser(parser: argparse.ArgumentParser, args: argparse.Namespace)
         if chosen is None:
             return parser
         parser = actions[0].choices[chosen]
-
-
-class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows defaults in --help and keeps the description's line breaks."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        # A help text that already names its default (or an empty default: None, []) gets no "(default: ...)" suffix,
-        # which would otherwise read "(default: the model's own) (default: None)".
-        help_text = action.help or ""
-        if "default" in help_text or action.default in (None, [], argparse.SUPPRESS):
-            return help_text
-        return super()._get_help_string(action)

@@ -6,12 +6,13 @@ the report. A stage that fails stops the pipeline with its own typed error; what
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from edgecnn.bench import BenchOptions, bench, format_table, rows_to_json
-from edgecnn.report import model_summary, write_report
+from edgecnn.data.artifact import Artifact
+from edgecnn.report_page import model_summary, write_report
 from edgecnn.runtime.atomic import write_text_atomic
 
 
@@ -39,52 +40,89 @@ class PipelineOptions:
     """Timed invocations per bench row."""
     build_options: dict = field(default_factory=dict)
     """Extra ``build`` arguments (e.g. ``weights`` for inception_transfer)."""
+    force: bool = False
+    """Replace ``out`` even when it is not an edgecnn artifact folder."""
 
 
-def run_pipeline(options: PipelineOptions) -> Path:
-    """Runs every stage for ``options.model``; returns the path of the Markdown report."""
+@dataclass
+class PipelineResult:
+    """What one pipeline run wrote and found."""
+
+    out: Path
+    """The artifact folder."""
+    report_md: Path
+    """``report.md``."""
+    report_html: Path
+    """``report.html``."""
+    verify: dict
+    """The ``verify.json`` document (:func:`edgecnn.convert.outputs.to_json`)."""
+    bench_rows: list = field(default_factory=list)
+    """One :class:`~edgecnn.bench.BenchRow` per format x interpreter."""
+
+    @property
+    def passed(self) -> bool:
+        """Whether every export passed verification."""
+        return bool(self.verify.get("passed"))
+
+
+STAGES = 5
+
+
+def run_pipeline(options: PipelineOptions, on_stage: Callable[[int, int, str], None] | None = None,
+                 on_note: Callable[[str], None] | None = None) -> PipelineResult:
+    """Runs every stage for ``options.model`` and writes the report.
+
+    ``on_stage(number, total, name)`` is called as each stage starts; ``on_note`` gets what a user watching wants to
+    read (each export written, the verify and bench tables, skipped images).
+    """
     from edgecnn.convert.formats import format_names
     from edgecnn.convert.runner import ConvertOptions, convert_artifact
     from edgecnn.train.fit import TrainOptions, train
 
-    _stage(1, f"train {options.model}")
+    stage = on_stage or (lambda number, total, name: None)
+    note = on_note or (lambda text: None)
+    stage(1, STAGES, f"train {options.model}")
     out = train(TrainOptions(model=options.model, out=options.out, data=options.data, epochs=options.epochs,
-                             limit=options.limit, build_options=options.build_options, verbose=2))
-    _stage(2, "convert")
+                             limit=options.limit, build_options=options.build_options, verbose=2,
+                             force=options.force), on_note=note)
+    artifact = Artifact(out)
+    stage(2, STAGES, "convert")
     formats = options.formats or tuple(format_names())
-    records = convert_artifact(out, ConvertOptions(formats=formats), on_done=_print_export)
+    records = convert_artifact(out, ConvertOptions(formats=formats), on_note=note,
+                               on_done=lambda record: note(_export_line(record)))
     convert_rows = [record.__dict__ for record in records]
-    _stage(3, "verify")
-    _, verify_markdown = _verify(out, options)
-    _stage(4, "bench")
+    stage(3, STAGES, "verify")
+    verify, verify_text, verify_markdown = _verify(out, options)
+    note(verify_text)
+    stage(4, STAGES, "bench")
     rows = bench(out, BenchOptions(threads=options.threads, runs=options.bench_runs,
-                                   limit_per_class=options.verify_limit))
-    write_text_atomic(out / "bench.json", rows_to_json(rows))
+                                   limit_per_class=options.verify_limit), on_note=note)
+    write_text_atomic(artifact.bench_path, rows_to_json(rows))
     table = format_table(rows)
-    print(table)
-    _stage(5, "report")
+    note(table)
+    stage(5, STAGES, "report")
     import keras
 
-    summary = model_summary(keras.saving.load_model(out / "model.keras", compile=False))
+    summary = model_summary(keras.saving.load_model(artifact.model_path, compile=False))
     md, html = write_report(out, summary, convert_rows, verify_markdown, table, _commands(out))
-    print(f"edgecnn pipeline: report -> {md} and {html}")
-    return md
+    return PipelineResult(out, md, html, verify, rows)
 
 
-def _verify(out: Path, options: PipelineOptions) -> tuple[dict, str]:
-    """Runs verify; returns ``verify.json``'s content and the Markdown tables. Drift is reported, not fatal here."""
+def _verify(out: Path, options: PipelineOptions) -> tuple[dict, str, str]:
+    """Runs verify; returns ``verify.json``'s content, the tables for the terminal and for the report (fenced).
+    Drift is reported, not fatal here."""
     from edgecnn.convert.class_gate import class_table
-    from edgecnn.convert.report import details_lines, dumps_json, matrix_table, parity_table, to_json
+    from edgecnn.convert.outputs import details_lines, dumps_json, matrix_table, parity_table, to_json
     from edgecnn.convert.verify import VerifyOptions, verify_artifact
 
     report = verify_artifact(out, VerifyOptions(limit=options.verify_limit, gallery=out / GALLERY))
     data = to_json(report)
-    write_text_atomic(out / "verify.json", dumps_json(report))
+    write_text_atomic(Artifact(out).verify_path, dumps_json(report))
     tables = f"{parity_table(report)}\n\n{class_table(report)}\n\n{matrix_table(report)}"
     details = "\n".join(f"- {line}" for line in details_lines(report))
-    print(f"{tables}\n\n{details}")  # the terminal gets the tables as text; the report gets them fenced
+    terminal = f"{tables}\n\n{details}"  # the terminal gets the tables as text; the report gets them fenced
     markdown = f"```\n{tables}\n```\n\n{details}\n\n{gallery_markdown(report)}"
-    return data, markdown
+    return data, terminal, markdown
 
 
 GALLERY = "gallery"
@@ -102,7 +140,7 @@ def gallery_markdown(report) -> str:
 
 
 def _commands(out: Path) -> dict[str, str]:
-    int8 = out / "model_tflite_int8_uint8io.tflite"
+    int8 = Artifact(out).export_path("tflite_int8_uint8io")
     smoke = _smoke_images(out)
     return {
         "live camera": f"edgecnn run --model {int8}",
@@ -121,23 +159,27 @@ def _smoke_images(out: Path) -> Path | None:
     """For a model trained on idx files (Fashion-MNIST), a few of its held-out images as PNG files.
 
     ``edgecnn deploy`` takes its smoke-test images from an image-folder data set; idx files are not one, so the
-    report's deploy command would fail without ``--smoke-images``. These are the first images of each class of the
-    evaluation split, written once into ``<out>/smoke-images/``. None for image-folder models (deploy finds theirs).
+    report's deploy command would fail without ``--smoke-images``. These are :data:`SMOKE_PER_CLASS` images of each
+    class of the held-out split (the data stage's sampling rule), written into ``<out>/smoke-images/``. None for
+    image-folder models (deploy finds theirs).
     """
     import cv2
-    import numpy as np
 
+    from edgecnn.data.description import DataDescription
+    from edgecnn.data.idx import load_fashion_split
+    from edgecnn.data.loader import sample_per_class
     from edgecnn.errors import EdgecnnError
     from edgecnn.runtime.atomic import write_bytes_atomic
-    from edgecnn.train.idx import load_fashion_split
 
-    data = json.loads((out / "model.keras.contract.json").read_text()).get("extra", {}).get("data", {})
-    if data.get("kind") != "fashion_mnist_idx":
+    description = DataDescription.from_extra(Artifact(out).contract.extra)
+    if description is None or description.kind != "fashion_mnist_idx":
         return None
-    images, labels = load_fashion_split(Path(data["root"]), data.get("eval_split", "test"))
+    held_out = description.held_out()
+    images, labels = load_fashion_split(held_out.root, held_out.split or "test")
     folder = out / "smoke-images"
-    for label in np.unique(labels):
-        for number, index in enumerate(np.flatnonzero(labels == label)[:SMOKE_PER_CLASS]):
+    picked = sample_per_class(labels, SMOKE_PER_CLASS, seed=0)
+    for label in sorted(set(labels[picked].tolist())):
+        for number, index in enumerate(picked[labels[picked] == label]):
             ok, png = cv2.imencode(".png", images[index])
             if not ok:
                 raise EdgecnnError(f"cannot encode Fashion-MNIST test image {index} as PNG for {folder}")
@@ -145,9 +187,5 @@ def _smoke_images(out: Path) -> Path | None:
     return folder
 
 
-def _stage(number: int, name: str) -> None:
-    print(f"\n== [{number}/5] {name} ==", flush=True)
-
-
-def _print_export(record) -> None:
-    print(f"  {Path(record.path).name}: {record.size_bytes / 1e3:.1f} kB in {record.seconds:.1f} s", flush=True)
+def _export_line(record) -> str:
+    return f"  {Path(record.path).name}: {record.size_bytes / 1e3:.1f} kB in {record.seconds:.1f} s"

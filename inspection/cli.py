@@ -10,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from edgecnn.cli import DefaultsHelpFormatter
+from edgecnn.help_format import DefaultsHelpFormatter, count
 from edgecnn.inspect.kernels import KERNELS
 
 SUBCOMMANDS = ("filters", "features", "summary")
@@ -80,8 +80,8 @@ def _register_features(inner) -> None:
     parser.add_argument("--out", type=Path, default=Path("inspect-feature-maps.png"), help="PNG to write")
     parser.add_argument("--invert", action="store_true",
                         help="invert the image first (dark-on-light photos for light-on-dark Fashion-MNIST models)")
-    parser.add_argument("--channels", type=int, default=8, help="channels shown per layer")
-    parser.add_argument("--layers", type=int, default=24, help="layers shown (the first ones; 0 = all)")
+    parser.add_argument("--channels", type=count(1, 4096), default=8, help="channels shown per layer")
+    parser.add_argument("--layers", type=count(0, 100_000), default=24, help="layers shown (the first ones; 0 = all)")
     parser.add_argument("--json", action="store_true", help="also print shapes and probabilities as JSON")
     parser.set_defaults(handler=_run_features)
 

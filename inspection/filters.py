@@ -68,4 +68,7 @@ def apply_filter(image_gray: np.ndarray, kernel: Kernel) -> FilterResult:
 def filter_image_file(path: str | Path, kernel: Kernel) -> FilterResult:
     """Decodes an image file (as the runtime does), turns it gray and applies :func:`apply_filter`."""
     gray = to_channels(read_image_rgb(path), "GRAY")[..., 0]
-    return apply_filter(gray, kernel)
+    try:
+        return apply_filter(gray, kernel)
+    except InspectError as err:
+        raise InspectError(f"{path}: {err}") from None

@@ -6,7 +6,7 @@ Keras models need TensorFlow (imported only here, inside functions); ``.tflite``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,19 +41,27 @@ def resolve_model(model: str | Path) -> ModelSource:
     text = str(model)
     path = Path(model)
     if path.is_dir():
-        from edgecnn.train.artifact import Artifact
+        from edgecnn.data.artifact import Artifact
 
-        return ModelSource("keras", text, Artifact.open(path).model_path)
+        return ModelSource("keras", text, _probed(Artifact.open(path).model_path))
     if path.is_file():
         suffix = path.suffix.lower()
         if suffix in (".keras", ".tflite"):
-            return ModelSource(suffix[1:], text, path)
+            return ModelSource(suffix[1:], text, _probed(path) if suffix == ".keras" else path)
         raise InspectError(f"{path}: cannot inspect {suffix or 'this'} files; expected an artifact folder, a .keras "
                            f"or a .tflite file (ONNX exports: inspect the .keras or .tflite of the same artifact)")
     if text in model_names():
         return ModelSource("registry", text)
     raise InspectError(f"{text}: no such file or folder, and not a registered model; expected an artifact folder, "
                        f"a .keras or .tflite file, or one of: {', '.join(model_names())}")
+
+
+def _probed(path: Path) -> Path:
+    """A ``.keras`` checked before TensorFlow starts (a broken one is one line, without its start-up logging)."""
+    from edgecnn.runtime.model_file import probe_keras
+
+    probe_keras(path)
+    return path
 
 
 def import_keras(purpose: str):
@@ -67,15 +75,12 @@ def import_keras(purpose: str):
 
 def build_registry_model(name: str):
     """The untrained model ``name``; built with random weights where the spec could download pretrained ones."""
-    import inspect as python_inspect
-
     from edgecnn.train.registry import get_spec
 
     import_keras(f"building the registry model {name!r}")
     spec = get_spec(name)
     # Shapes and parameter counts do not depend on the weights' values: never download them for a look.
-    options = {"weights": "random"} if "weights" in python_inspect.signature(spec.build).parameters else {}
-    return spec.build(**options)
+    return spec.build(**spec.untrained_options)
 
 
 def load_keras_model(path: Path):
@@ -116,11 +121,9 @@ def contract_of(source: ModelSource) -> ModelContract:
 
 def registry_contract(name: str) -> ModelContract:
     """The contract an untrained registry model would be trained with: its spec's input and its data set's labels."""
-    from edgecnn.train.datasets import get_dataset
+    from edgecnn.data.datasets import get_dataset
     from edgecnn.train.registry import get_spec
 
     spec = get_spec(name)
-    return ModelContract(model_name=name, labels=tuple(get_dataset(spec.dataset).labels),
-                         input_size=spec.input_shape[:2], channel_order=spec.channel_order,
-                         output_activation=spec.output_activation, dataset=spec.dataset,
-                         extra={"untrained": True})
+    contract = spec.contract(get_dataset(spec.dataset).labels, None)
+    return replace(contract, extra={**contract.extra, "untrained": True})

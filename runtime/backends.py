@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from edgecnn.runtime.errors import ModelLoadError
+from edgecnn.runtime.errors import ModelLoadError, OptionError
 from edgecnn.runtime.native import is_litert_info, native_stderr_filtered
 from edgecnn.runtime.tflite_metadata import probe_tflite
 
@@ -104,6 +104,23 @@ def backend_names() -> list[str]:
     return list(_REGISTRY)
 
 
+def backend_entry(name: str) -> BackendEntry:
+    """The registered backend ``name`` (its suffixes, pip package, module); :class:`ModelLoadError` lists the names."""
+    if name not in _REGISTRY:
+        raise ModelLoadError(f"unknown backend {name!r}; choose one of: {', '.join(_REGISTRY)}")
+    return _REGISTRY[name]
+
+
+def backend_entries() -> list[BackendEntry]:
+    """Every registered backend, in auto-selection order."""
+    return list(_REGISTRY.values())
+
+
+MAX_THREADS = 4 * (os.cpu_count() or 1)
+"""Most interpreter threads edgecnn asks for: four per core (beyond that only contention; XNNPACK crashed at
+100000)."""
+
+
 def default_threads() -> int:
     """One thread per core, at most 4 (a Pi 4/5 has 4; more rarely helps these small models)."""
     return max(1, min(4, os.cpu_count() or 1))
@@ -113,8 +130,8 @@ def open_backend(path: str | Path, name: str | None = None, threads: int | None 
     """Loads ``path`` with backend ``name``, or with the first installed backend for its suffix."""
     path = Path(path)
     threads = default_threads() if threads is None else threads
-    if threads < 1:
-        raise ModelLoadError(f"{path}: threads must be >= 1, got {threads}")
+    if not 1 <= threads <= MAX_THREADS:
+        raise OptionError(f"--threads {threads}: expected 1 to {MAX_THREADS} (four per core of this machine)")
     candidates = _candidates(path, name)
     if not path.is_file():
         raise ModelLoadError(f"{path}: no such model file (expected a .tflite or .onnx file)")
@@ -182,10 +199,14 @@ class TFLiteBackend(Backend):
 
     def invoke(self, batch: np.ndarray) -> np.ndarray:
         results = []
-        for item in batch:
-            self._interpreter.set_tensor(self._in["index"], item[None])
-            self._interpreter.invoke()
-            results.append(self._interpreter.get_tensor(self._out["index"])[0])
+        try:
+            for item in batch:
+                self._interpreter.set_tensor(self._in["index"], item[None])
+                self._interpreter.invoke()
+                results.append(self._interpreter.get_tensor(self._out["index"])[0])
+        except (ValueError, RuntimeError) as err:  # e.g. corrupt quantization: XNNPACK fails at the first invoke
+            raise ModelLoadError(f"{self.path}: {self.info.name} cannot run this model ({_first_line(err)}); the "
+                                 f"file loads but is broken: export it again") from None
         return np.stack(results)
 
 
@@ -246,7 +267,11 @@ class OnnxBackend(Backend):
     def invoke(self, batch: np.ndarray) -> np.ndarray:
         if self.input.shape and self.input.shape[0] == 1 and len(batch) != 1:
             return np.concatenate([self.invoke(item[None]) for item in batch])
-        return self._session.run([self.output.name], {self.input.name: batch})[0]
+        try:
+            return self._session.run([self.output.name], {self.input.name: batch})[0]
+        except Exception as err:  # noqa: BLE001 - onnxruntime raises its own RuntimeException/Fail types
+            raise ModelLoadError(f"{self.path}: onnxruntime cannot run this model ({_first_line(err)}); the file "
+                                 f"loads but is broken: export it again") from None
 
 
 def _onnx_spec(node, path: Path) -> TensorSpec:
@@ -259,6 +284,10 @@ def _onnx_spec(node, path: Path) -> TensorSpec:
 
 def _open_onnx(path: Path, threads: int) -> Backend:
     import onnxruntime
+
+    from edgecnn.runtime.model_file import read_onnx_metadata
+
+    read_onnx_metadata(path)  # size, first byte and protobuf framing checked before the C++ parser sees the file
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads

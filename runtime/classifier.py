@@ -69,7 +69,10 @@ class Classifier:
         if pixels.dtype != np.uint8:
             raise InputShapeError(f"{self.path}: expected uint8 pixels (0-255), got {pixels.dtype}")
         tensor = pixels_to_tensor(pixels, self.contract, self.backend.input)
-        return output_to_probabilities(self.backend.invoke(tensor), self.contract, self.backend.output)
+        try:
+            return output_to_probabilities(self.backend.invoke(tensor), self.contract, self.backend.output)
+        except ContractError as err:
+            raise ContractError(f"{self.path}: {err}") from None
 
     def classify(self, frame_rgb: np.ndarray) -> Prediction:
         """One full-size ``(H, W, 3)`` RGB frame -> :class:`Prediction`."""
@@ -90,9 +93,16 @@ def _check_model_matches(backend: Backend, contract: ModelContract) -> None:
     if len(shape) != 4 or any(d is not None and d != e for d, e in zip(shape[1:], expected)):
         raise InputShapeError(f"{backend.path}: the model takes input {_shape_text(shape)} but its contract/flags "
                               f"say (N, {', '.join(map(str, expected))}); fix --input-size/--channels")
-    units = backend.output.shape[-1] if backend.output.shape else None
     wanted = 1 if contract.output_activation == "sigmoid" else len(contract.labels)
-    if units is not None and units != wanted:
+    dims = backend.output.shape[1:]
+    if any(d is None for d in dims):
+        return  # checked on the first frame by output_to_probabilities
+    units = int(np.prod(dims)) if dims else 1
+    if units != wanted and len(dims) > 1:
+        raise ContractError(f"{backend.path}: the model gives output {_shape_text(backend.output.shape)}, not (N, "
+                            f"{wanted}) scores for {len(contract.labels)} labels ({contract.output_activation}); "
+                            f"edgecnn runs classifiers with one score per label")
+    if units != wanted:
         raise ContractError(f"{backend.path}: the model gives {units} output values but its contract/flags "
                             f"describe {wanted} ({len(contract.labels)} labels, {contract.output_activation}); "
                             f"fix --labels")

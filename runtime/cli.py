@@ -7,8 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
-from edgecnn.cli import DefaultsHelpFormatter
-from edgecnn.runtime.backends import backend_names
+from edgecnn.help_format import DefaultsHelpFormatter, count
+from edgecnn.runtime.backends import MAX_THREADS, backend_names
 from edgecnn.runtime.contract import CHANNEL_ORDERS
 from edgecnn.runtime.errors import ModelLoadError, OptionError
 
@@ -44,7 +44,7 @@ def register(subparsers) -> None:
                              "or 'picamera'")
     parser.add_argument("--backend", choices=backend_names(), default=None,
                         help="interpreter; default: litert then tflite_runtime for .tflite, onnxruntime for .onnx")
-    parser.add_argument("--threads", type=int, default=None, metavar="N",
+    parser.add_argument("--threads", type=count(1, MAX_THREADS), default=None, metavar="N",
                         help="interpreter threads; default: cores, at most 4")
     parser.add_argument("--threshold", type=float, default=0.5, metavar="P",
                         help='below this confidence the overlay says "unsure"')
@@ -56,7 +56,7 @@ def register(subparsers) -> None:
                         help="write the annotated video to this .mp4/.avi file")
     parser.add_argument("--serve", metavar="HOST:PORT", default=None,
                         help="web view with MJPEG stream and live label; a bare PORT binds 127.0.0.1")
-    parser.add_argument("--max-frames", type=int, default=None, metavar="N",
+    parser.add_argument("--max-frames", type=count(1), default=None, metavar="N",
                         help="stop after this many frames; default: when the source ends")
     parser.add_argument("--fps", type=float, default=0.0, metavar="N",
                         help="pace video/image sources at this frame rate (0: as fast as possible)")
@@ -129,6 +129,9 @@ def _contract_from_flags(args: argparse.Namespace, model_path: Path, backend):
         raise OptionError(f"{model_path}: describing a model by flags needs all of --labels, --input-size and "
                           f"--channels; missing {', '.join(missing)}")
     labels = tuple(label.strip() for label in args.labels.split(","))
+    if not all(labels) or len(set(labels)) != len(labels):
+        raise OptionError(f"--labels {args.labels!r}: expected distinct, non-empty labels separated by commas, "
+                          f"e.g. cat,dog")
     units = backend.output.shape[-1] if backend.output.shape else None
     # One output unit with two labels can only be a sigmoid: P(labels[1]).
     activation = "sigmoid" if units == 1 and len(labels) == 2 else "softmax"

@@ -13,12 +13,17 @@ This module is pure Python (json, dataclasses): it is imported by every stage, a
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from edgecnn.runtime.errors import ContractError
 
+MAX_CONTRACT_BYTES = 1 << 20
+"""Largest contract JSON read (1 MiB; a real one is under 2 kB)."""
+MAX_INPUT_SIDE = 8192
+"""Largest input height or width a contract may declare."""
 SCHEMA_VERSION = 1
 METADATA_KEY = "edgecnn_contract"
 SIDECAR_SUFFIX = ".contract.json"
@@ -109,10 +114,13 @@ class ModelContract:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ContractError(f"{origin}: unknown contract fields {unknown}")
+        problems = _json_type_problems(data)
+        if problems:
+            raise ContractError(f"{origin}: malformed contract: " + "; ".join(problems))
         values = dict(data)
         try:
             values["labels"] = tuple(values["labels"])
-            values["input_size"] = tuple(int(v) for v in values["input_size"])
+            values["input_size"] = tuple(values["input_size"])
             if "value_range" in values:
                 values["value_range"] = tuple(float(v) for v in values["value_range"])
             for key in ("input_quantization", "output_quantization"):
@@ -126,11 +134,75 @@ class ModelContract:
 
     @classmethod
     def from_json(cls, text: str | bytes, origin: str = "contract") -> ModelContract:
+        if len(text) > MAX_CONTRACT_BYTES:
+            raise ContractError(f"{origin}: {len(text)} bytes is more than a contract can be "
+                                f"({MAX_CONTRACT_BYTES} bytes at most)")
         try:
             data = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise ContractError(f"{origin}: contract is not valid JSON ({err})") from None
+        except RecursionError:
+            raise ContractError(f"{origin}: contract JSON is nested too deeply to be a contract") from None
         return cls.from_dict(data, origin)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _json_type_problems(data: dict[str, Any]) -> list[str]:
+    """Every field of the wrong JSON type: ``labels: "abc"`` must not become a, b, c, nor Infinity a value range."""
+    problems = []
+    for key in ("model_name", "labels", "input_size"):
+        if key not in data:
+            problems.append(f"{key} is missing")
+    labels = data.get("labels", [])
+    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+        problems.append(f"labels must be a list of strings, got {_short(labels)}")
+    size = data.get("input_size", [1, 1])
+    if not (isinstance(size, list) and len(size) == 2 and all(_is_count(v) and 0 < v <= MAX_INPUT_SIDE
+                                                               for v in size)):
+        problems.append(f"input_size must be [height, width], whole numbers 1 to {MAX_INPUT_SIDE}, got {_short(size)}")
+    if "value_range" in data:
+        value_range = data["value_range"]
+        if not (isinstance(value_range, list) and len(value_range) == 2 and all(map(_is_number, value_range))):
+            problems.append(f"value_range must be [low, high], finite numbers, got {_short(value_range)}")
+    for key in ("model_name", "channel_order", "resize", "output_activation", "format"):
+        if key in data and not isinstance(data[key], str):
+            problems.append(f"{key} must be a string, got {_short(data[key])}")
+    for key in ("source_sha256", "dataset"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            problems.append(f"{key} must be a string or null, got {_short(data[key])}")
+    if "extra" in data and not isinstance(data["extra"], dict):
+        problems.append(f"extra must be an object, got {_short(data['extra'])}")
+    for key in ("input_quantization", "output_quantization"):
+        if data.get(key) is not None:
+            problems += _quantization_problems(key, data[key])
+    return problems
+
+
+def _quantization_problems(key: str, value: Any) -> list[str]:
+    ranges = {"uint8": (0, 255), "int8": (-128, 127)}
+    if not isinstance(value, dict) or set(value) != {"dtype", "scale", "zero_point"}:
+        return [f"{key} must be an object with dtype, scale and zero_point, got {_short(value)}"]
+    if value["dtype"] not in ranges:
+        return [f"{key}.dtype must be one of {', '.join(ranges)}, got {_short(value['dtype'])}"]
+    low, high = ranges[value["dtype"]]
+    problems = []
+    if not (_is_number(value["scale"]) and value["scale"] > 0):
+        problems.append(f"{key}.scale must be a finite number > 0, got {_short(value['scale'])}")
+    if not (_is_count(value["zero_point"]) and low <= value["zero_point"] <= high):
+        problems.append(f"{key}.zero_point must be a whole number {low} to {high}, got {_short(value['zero_point'])}")
+    return problems
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value) if isinstance(value, (list, dict, str, int, float, bool, type(None))) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _problems(contract: ModelContract) -> list[str]:
@@ -150,7 +222,7 @@ def _problems(contract: ModelContract) -> list[str]:
     if contract.output_activation == "sigmoid" and len(contract.labels) != 2:
         problems.append(f"a sigmoid output needs exactly 2 labels, got {len(contract.labels)}")
     low, high = contract.value_range
-    if not low < high:
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
         problems.append(f"value_range must be (low, high) with low < high, got {contract.value_range!r}")
     return problems
 
@@ -166,7 +238,14 @@ def read_sidecar(model_path: str | Path) -> ModelContract | None:
     path = sidecar_path(model_path)
     if not path.is_file():
         return None
-    return ModelContract.from_json(path.read_bytes(), origin=str(path))
+    try:
+        if path.stat().st_size > MAX_CONTRACT_BYTES:
+            raise ContractError(f"{path}: {path.stat().st_size} bytes is more than a contract can be "
+                                f"({MAX_CONTRACT_BYTES} bytes at most)")
+        data = path.read_bytes()
+    except OSError as err:
+        raise ContractError(f"{path}: cannot read the contract ({err.strerror or err})") from None
+    return ModelContract.from_json(data, origin=str(path))
 
 
 def write_sidecar(model_path: str | Path, contract: ModelContract) -> Path:

@@ -21,3 +21,7 @@ class SourceError(EdgecnnError):
 
 class OptionError(EdgecnnError):
     """A runtime option (threshold, smoothing, --serve address...) has a value outside its valid range."""
+
+
+class OutputError(EdgecnnError):
+    """A file or folder edgecnn was asked to write cannot be written there (a folder where a file should go...)."""

@@ -6,15 +6,24 @@ runtime feeds it: OpenCV decoding, RGB order, ``cv2.resize`` with the contract's
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from edgecnn.runtime.errors import SourceError
+from edgecnn.runtime.image_header import FORMATS, declared_size
+from edgecnn.runtime.native import is_decoder_log, native_stderr_filtered
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+MAX_IMAGE_PIXELS = 64 * 1024 * 1024
+"""Largest image edgecnn decodes: 64 megapixels (8192x8192; 192 MB as RGB). Larger declared sizes are refused from
+the header, before decoding."""
+MAX_IMAGE_BYTES = 256 * 1024 * 1024
+"""Largest image file edgecnn reads (256 MiB), checked from the file's size before reading it."""
 
+_DECODE_LOCK = threading.Lock()
 _CV2_RESIZE = {"bilinear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST, "area": cv2.INTER_AREA}
 
 
@@ -25,14 +34,47 @@ def is_image_file(path: str | Path) -> bool:
 def read_image_rgb(path: str | Path) -> np.ndarray:
     """Decodes an image file to an ``(H, W, 3)`` uint8 RGB array; :class:`SourceError` when it cannot."""
     path = Path(path)
-    data = np.fromfile(path, dtype=np.uint8) if path.is_file() else None
-    if data is None:
+    if not path.is_file():
         raise SourceError(f"{path}: no such image file")
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    if image is None:
-        raise SourceError(f"{path}: not a readable image (corrupt or unsupported format; "
-                          f"expected one of {', '.join(IMAGE_SUFFIXES)})")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    try:
+        size = path.stat().st_size
+        if size > MAX_IMAGE_BYTES:
+            raise SourceError(f"{path}: {size / 2**20:.0f} MiB is larger than the {MAX_IMAGE_BYTES // 2**20} MiB "
+                              f"edgecnn reads as one image")
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as err:
+        raise SourceError(f"{path}: cannot read this image ({err.strerror or err})") from None
+    return decode_image(data, str(path))
+
+
+def decode_image(data: np.ndarray | bytes, origin: str) -> np.ndarray:
+    """The one decoder of every stage: encoded bytes -> ``(H, W, 3)`` uint8 RGB, or :class:`SourceError`.
+
+    The header's declared size is checked against :data:`MAX_IMAGE_PIXELS` before OpenCV sees the bytes, and any
+    OpenCV failure is this one typed error, so a folder run skips the image and goes on.
+    """
+    data = np.frombuffer(data, dtype=np.uint8) if isinstance(data, (bytes, bytearray)) else data
+    header = declared_size(data[:4 << 20].tobytes())  # JPEG EXIF blocks can push the frame header past 64 kB
+    if header is None:
+        raise SourceError(f"{origin}: not a readable image (corrupt, or not {', '.join(FORMATS)}; expected a file "
+                          f"ending in one of {', '.join(IMAGE_SUFFIXES)})")
+    kind, width, height = header
+    if width * height > MAX_IMAGE_PIXELS:
+        raise SourceError(f"{origin}: the {kind} declares {width}x{height} pixels, more than the "
+                          f"{MAX_IMAGE_PIXELS // 2**20} megapixels edgecnn decodes")
+    if width == 0 or height == 0:
+        raise SourceError(f"{origin}: the {kind} declares {width}x{height} pixels; not a readable image")
+    try:
+        # libpng and libjpeg print to fd 2 about damaged files; capturing fd 2 is process-wide, hence the lock
+        # (it serialises the training loader's decoding threads: one clean line beats their speed-up).
+        with _DECODE_LOCK, native_stderr_filtered(is_decoder_log):
+            image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+        if image is None:
+            raise SourceError(f"{origin}: not a readable image (a corrupt or truncated {kind})")
+        return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    except cv2.error as err:
+        reason = (str(err).strip().splitlines() or ["OpenCV error"])[-1][:200]
+        raise SourceError(f"{origin}: not a readable image (OpenCV cannot decode this {kind}: {reason})") from None
 
 
 def resize(image: np.ndarray, size: tuple[int, int], method: str = "bilinear") -> np.ndarray:

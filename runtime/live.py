@@ -18,6 +18,7 @@ from typing import IO
 import cv2
 import numpy as np
 
+from edgecnn.runtime.atomic import fsync_file, fsync_folder
 from edgecnn.runtime.classifier import Classifier
 from edgecnn.runtime.errors import OptionError
 from edgecnn.runtime.overlay import FpsMeter, describe, draw
@@ -182,13 +183,19 @@ class VideoFileSink:
     def __init__(self, path: Path, fps: float):
         self.path, self.fps = path, fps
         self.partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+        if path.is_dir():
+            raise OptionError(f"--save {path}: this is a folder; expected a video file path ending in "
+                              f"{', '.join(VIDEO_CODECS)}")
+        try:  # before the first frame: a run must not classify a whole video and then fail to write it
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise OptionError(f"--save {path}: cannot make the folder {path.parent} ({err.strerror or err})") from None
         self.writer: cv2.VideoWriter | None = None
         self.size: tuple[int, int] | None = None
 
     def write(self, frame: Frame, annotated: np.ndarray, record: dict) -> None:
         if self.writer is None:
             self.size = (annotated.shape[1], annotated.shape[0])
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             fourcc = cv2.VideoWriter_fourcc(*VIDEO_CODECS[self.path.suffix.lower()])
             self.writer = cv2.VideoWriter(str(self.partial), fourcc, self.fps, self.size)
             if not self.writer.isOpened():
@@ -202,7 +209,9 @@ class VideoFileSink:
             return
         self.writer.release()
         if keep:
+            fsync_file(self.partial)
             os.replace(self.partial, self.path)
+            fsync_folder(self.path.parent)
         else:
             self.partial.unlink(missing_ok=True)
 

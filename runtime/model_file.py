@@ -7,12 +7,15 @@ dependency, not a runtime one).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from edgecnn.runtime.contract import METADATA_KEY, ModelContract, read_sidecar, sidecar_path
 from edgecnn.runtime.errors import ContractError, ModelLoadError
-from edgecnn.runtime.tflite_metadata import read_metadata
+from edgecnn.runtime.tflite_metadata import check_model_size, read_metadata
 
+log = logging.getLogger("edgecnn.runtime")
+_told: set[Path] = set()  # model files whose sidecar conflict was already said (once per process)
 _ONNX_METADATA_PROPS = 14  # ModelProto.metadata_props: repeated StringStringEntryProto {key = 1; value = 2}
 CONTRACT_FLAGS = "--labels, --input-size and --channels"
 
@@ -24,12 +27,27 @@ def read_contract(path: str | Path) -> ModelContract:
         raise ModelLoadError(f"{path}: no such model file (expected a .tflite or .onnx file)")
     embedded = read_embedded_contract(path)
     if embedded is not None:
+        _say_if_sidecar_differs(path, embedded)
         return embedded
     sidecar = read_sidecar(path)
     if sidecar is not None:
         return sidecar
     raise ContractError(f"{path}: no model contract inside the file and no sidecar {sidecar_path(path).name}; "
                         f"pass {CONTRACT_FLAGS} to describe its input and labels")
+
+
+def _say_if_sidecar_differs(path: Path, embedded: ModelContract) -> None:
+    """The contract inside the file wins over its sidecar (it cannot be separated from the weights); a sidecar that
+    says something else is named once, so an edit to it is not silently ignored."""
+    try:
+        sidecar = read_sidecar(path)
+        problem = None if sidecar is None or sidecar == embedded else "differs from"
+    except ContractError as err:
+        problem = f"is unreadable ({err}) and is ignored in favour of"
+    if problem and path not in _told:
+        _told.add(path)
+        log.warning("%s %s the contract embedded in %s; using the embedded one", sidecar_path(path).name, problem,
+                    path.name)
 
 
 def read_embedded_contract(path: str | Path) -> ModelContract | None:
@@ -50,7 +68,18 @@ def read_embedded_contract(path: str | Path) -> ModelContract | None:
 def read_onnx_metadata(path: str | Path) -> dict[str, bytes]:
     """The ``metadata_props`` of an ONNX file as ``{key: UTF-8 value bytes}``; skips the graph without parsing it."""
     path = Path(path)
-    data = path.read_bytes()
+    try:
+        with open(path, "rb") as handle:
+            first = handle.read(1)
+            check_model_size(path, handle.seek(0, 2))
+            # Protobuf writers emit fields in number order, so a ModelProto starts with ir_version (field 1, varint).
+            if first != b"\x08":
+                raise ModelLoadError(f"{path}: not a valid ONNX model (first byte {first!r}, expected b'\\x08': "
+                                     f"ir_version); expected an ONNX ModelProto as written by tf2onnx")
+            handle.seek(0)
+            data = handle.read()
+    except OSError as err:
+        raise ModelLoadError(f"{path}: cannot read the model file ({err.strerror or err})") from None
     entries = {}
     try:
         for number, value in _fields(data):
@@ -99,3 +128,30 @@ def _varint(view: memoryview, pos: int) -> tuple[int, int]:
         shift += 7
         if shift > 63:
             raise ValueError("varint too long")
+
+
+def probe_keras(path: str | Path) -> None:
+    """:class:`ModelLoadError` unless ``path`` is a whole ``.keras`` archive (a zip with ``config.json`` and the
+    weights), checked without TensorFlow: no start-up logging, and not Keras's "File not found" for a file that is
+    there but broken."""
+    import zipfile
+
+    path = Path(path)
+    expected = "expected a .keras file saved by Keras 3 (a zip with config.json and model.weights.h5)"
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: no such .keras file")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            broken = archive.testzip() if "config.json" in names else None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as err:
+        raise ModelLoadError(f"{path}: not a loadable Keras model (not a whole zip archive: {err}); {expected}") \
+            from None
+    except OSError as err:
+        raise ModelLoadError(f"{path}: cannot read this .keras file ({err.strerror or err})") from None
+    missing = [name for name in ("config.json", "model.weights.h5") if name not in names]
+    if missing:
+        raise ModelLoadError(f"{path}: not a loadable Keras model ({', '.join(missing)} missing inside); {expected}")
+    if broken is not None:
+        raise ModelLoadError(f"{path}: not a loadable Keras model ({broken} inside is corrupt); {expected}")
+

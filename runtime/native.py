@@ -52,3 +52,14 @@ def is_litert_info(line: str) -> bool:
 
 def is_ffmpeg_log(line: str) -> bool:
     return line.startswith("[") and " @ 0x" in line
+
+
+_DECODER_LINES = ("libpng ", "Corrupt JPEG data", "Premature end of JPEG", "Unexpected element", "[ERROR:",
+                  "[ WARN:", "Not a JPEG file", "Invalid JPEG", "Bogus ", "JPEG datastream")
+
+
+def is_decoder_log(line: str) -> bool:
+    """libpng/libjpeg/OpenCV/FFmpeg lines about a damaged file: the typed error (or nothing, when the damaged file
+    still decodes) says it for edgecnn."""
+    return is_ffmpeg_log(line) or line.startswith(_DECODER_LINES)
+

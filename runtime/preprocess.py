@@ -10,6 +10,7 @@ import numpy as np
 
 from edgecnn.runtime.backends import TensorSpec
 from edgecnn.runtime.contract import ModelContract
+from edgecnn.runtime.errors import ContractError
 from edgecnn.runtime.images import resize, to_channels
 
 
@@ -49,12 +50,47 @@ def pixels_to_tensor(pixels: np.ndarray, contract: ModelContract, spec: TensorSp
     return np.clip(quantized, info.min, info.max).astype(spec.dtype)
 
 
-def output_to_probabilities(raw: np.ndarray, contract: ModelContract, spec: TensorSpec) -> np.ndarray:
-    """The output tensor ``(N, K)`` -> float32 probabilities ``(N, len(labels))``; a sigmoid ``p`` -> ``[1-p, p]``."""
+def output_to_probabilities(raw: np.ndarray, contract: ModelContract, spec: TensorSpec,
+                            check: bool = True) -> np.ndarray:
+    """The output tensor ``(N, K)`` -> float32 probabilities ``(N, len(labels))``; a sigmoid ``p`` -> ``[1-p, p]``.
+
+    :class:`ContractError` when the output is not ``(N, K)`` scores, or (``check``) not probabilities at all; a
+    parity check that reports drift itself passes ``check=False``.
+    """
     values = raw.astype(np.float32).reshape(len(raw), -1)
+    sigmoid = contract.output_activation == "sigmoid"
+    wanted = 1 if sigmoid else len(contract.labels)
+    if values.shape[1] != wanted:
+        raise ContractError(f"{contract.model_name}: the model gives {_shape(raw)} output values per image, not "
+                            f"(N, {wanted}) scores for {len(contract.labels)} labels ({contract.output_activation}); "
+                            f"edgecnn runs classifiers with one score per label")
     if spec.quantized:
         values = (values - np.float32(spec.zero_point)) * np.float32(spec.scale)
-    if contract.output_activation == "sigmoid":
-        p = np.clip(values[:, :1], 0.0, 1.0)
+    if check:
+        _check_probabilities(values, contract)
+    if sigmoid:
+        p = np.clip(values, 0.0, 1.0)  # only rounding (<= PROBABILITY_SLACK) is clipped; see the check above
         values = np.concatenate([1.0 - p, p], axis=1)
     return values
+
+
+PROBABILITY_SLACK = 0.02
+"""How far outside [0, 1] (and a softmax row's sum from 1) an output may be: the rounding of an 8-bit output."""
+
+
+def _check_probabilities(values: np.ndarray, contract: ModelContract) -> None:
+    """A model described by flags may end in logits or anything else: its raw scores are never shown as
+    probabilities."""
+    finite = bool(np.isfinite(values).all())
+    low, high = (float(values.min()), float(values.max())) if finite and values.size else (0.0, 0.0)
+    sums = values.sum(axis=1) if contract.output_activation == "softmax" else np.ones(1)
+    if finite and low >= -PROBABILITY_SLACK and high <= 1 + PROBABILITY_SLACK and \
+            bool((np.abs(sums - 1.0) <= max(PROBABILITY_SLACK, 0.01 * values.shape[1])).all()):
+        return
+    seen = "not finite" if not finite else f"from {low:.3g} to {high:.3g}, rows summing to {float(sums.max()):.3g}"
+    raise ContractError(f"{contract.model_name}: the model's outputs are not probabilities ({seen}); expected a "
+                        f"{contract.output_activation} output (a model that ends in logits needs its softmax layer)")
+
+
+def _shape(raw: np.ndarray) -> str:
+    return "x".join(map(str, raw.shape[1:])) or "1"

@@ -7,14 +7,24 @@ host is given, so a Pi on a shared network does not publish its camera by accide
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 
 from edgecnn.runtime.errors import OptionError
 
+log = logging.getLogger("edgecnn.runtime")
+
 BOUNDARY = "edgecnnframe"
+MAX_CLIENTS = 64
+"""Connections served at once (one thread each); more get 503 at once instead of a thread each."""
+CLIENT_TIMEOUT_S = 10.0
+"""A client that sends nothing (or reads nothing) for this long is disconnected, freeing its thread."""
+_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
 
 
 class LiveView:
@@ -53,11 +63,40 @@ def parse_address(text: str) -> tuple[str, int]:
     return (host.strip("[]") or "127.0.0.1"), int(port)
 
 
+class _BoundedServer(ThreadingHTTPServer):
+    """At most :data:`MAX_CLIENTS` handler threads; a client that hangs up early is not an error worth a traceback."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, *args, **kwargs):
+        self._slots = threading.BoundedSemaphore(MAX_CLIENTS)
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request, client_address):
+        if not self._slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.sendall(b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], _GONE):
+            log.warning("web view: request from %s failed: %s", client_address[0], sys.exc_info()[1])
+
+
 def start_server(view: LiveView, host: str, port: int) -> ThreadingHTTPServer:
     """Starts serving ``view`` on a background thread; ``server.shutdown()`` stops it."""
     handler = type("Handler", (_Handler,), {"view": view})
     try:
-        server = ThreadingHTTPServer((host, port), handler)
+        server = _BoundedServer((host, port), handler)
     except OSError as err:
         raise OptionError(f"--serve {host}:{port}: cannot listen there ({err.strerror or err})") from None
     server.daemon_threads = True
@@ -71,6 +110,7 @@ def _page() -> bytes:
 
 class _Handler(BaseHTTPRequestHandler):
     view: LiveView
+    timeout = CLIENT_TIMEOUT_S  # socket timeout for reads and writes (StreamRequestHandler applies it)
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
         path = self.path.split("?", 1)[0]
@@ -89,7 +129,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except _GONE:
+            self.close_connection = True  # the browser went away before the answer was sent
 
     def _stream(self) -> None:
         self.send_response(200)
@@ -107,8 +150,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}"
                                  f"\r\n\r\n".encode("ascii") + jpeg + b"\r\n")
                 self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            return  # the browser went away
+        except _GONE:
+            return  # the browser went away, or stopped reading
 
     def log_message(self, format: str, *args) -> None:
         pass  # one line per request would drown the predictions; errors still reach the client

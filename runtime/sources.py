@@ -21,7 +21,7 @@ import numpy as np
 
 from edgecnn.runtime.errors import SourceError
 from edgecnn.runtime.images import IMAGE_SUFFIXES, is_image_file, read_image_rgb
-from edgecnn.runtime.native import is_ffmpeg_log, native_stderr_filtered
+from edgecnn.runtime.native import is_decoder_log, native_stderr_filtered
 
 log = logging.getLogger("edgecnn.runtime")
 # FFmpeg inside OpenCV prints its own lines ("[tcp @ 0x...] Connection refused") while a lost stream is retried; the
@@ -30,6 +30,9 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 SOURCE_KINDS = ("camera index (0)", "/dev/videoN", "video file", "image file", "folder of images",
                 "rtsp:// or http(s):// URL", "picamera")
+MAX_CAMERA_INDEX = 9999
+"""Largest ``--source N`` taken as a camera index (OpenCV adds backend ids in the hundreds; a C int overflows far
+above)."""
 _URL = re.compile(r"^(rtsp|rtsps|http|https)://", re.IGNORECASE)
 
 
@@ -76,11 +79,18 @@ def open_source(spec: str, loop: bool = False) -> Source:
     ``loop`` starts file sources over at their end (a demo or kiosk); live sources ignore it.
     """
     spec = str(spec)
+    if not spec.strip():
+        raise SourceError(f"--source {spec!r} is empty; use one of: {', '.join(SOURCE_KINDS)} (the current folder "
+                          f"is '.')")
     if spec == "picamera":
         return LiveSource(spec, _picamera_reader)
-    if spec.isdigit() or re.fullmatch(r"/dev/video\d+", spec) or _URL.match(spec):
-        device = int(spec) if spec.isdigit() else spec
-        return LiveSource(spec, lambda: _opencv_reader(device, spec))
+    if re.fullmatch(r"[0-9]+", spec):  # ASCII digits only: str.isdigit() also accepts '²', which int() refuses
+        if int(spec) > MAX_CAMERA_INDEX:
+            raise SourceError(f"--source {spec}: camera index out of range (0 to {MAX_CAMERA_INDEX}); use one of: "
+                              f"{', '.join(SOURCE_KINDS)}")
+        return LiveSource(spec, lambda: _opencv_reader(int(spec), spec))
+    if re.fullmatch(r"/dev/video\d+", spec) or _URL.match(spec):
+        return LiveSource(spec, lambda: _opencv_reader(spec, spec))
     path = Path(spec)
     if path.is_dir():
         return FolderSource(path, loop)
@@ -104,17 +114,24 @@ class ImageFilesSource(Source):
         self.loop = loop
 
     def __iter__(self) -> Iterator[Frame]:
-        index = 0
+        index, first_problem = 0, None
         while True:
             for number, path in enumerate(self.paths):
                 try:
                     image = read_image_rgb(path)
                 except SourceError as err:
-                    log.warning("skipped %s", err)
+                    if len(self.paths) > 1:  # one image alone: the error below says it, once
+                        log.warning("skipped %s", err)
+                    first_problem = first_problem or err
                     continue
                 yield Frame(image, str(path), index, number, time.time())
                 index += 1
-            if not (self.loop and index):
+            if not index:  # nothing at all could be read: a run that printed no prediction must not succeed
+                if len(self.paths) == 1:
+                    raise first_problem
+                raise SourceError(f"{self.name}: none of its {len(self.paths)} images could be read "
+                                  f"(first: {first_problem})")
+            if not self.loop:
                 return
 
 
@@ -137,7 +154,7 @@ class VideoFileSource(Source):
 
         self.name = str(path)
         self.loop = loop
-        with native_stderr_filtered(is_ffmpeg_log):
+        with native_stderr_filtered(is_decoder_log):
             self._capture = cv2.VideoCapture(str(path))
             ok, first = self._capture.read() if self._capture.isOpened() else (False, None)
         if not ok:

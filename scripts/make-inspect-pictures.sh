@@ -20,7 +20,7 @@ $edgecnn train fashion_cnn --epochs 2 --limit 1000 --seed 8 --out "$work/fashion
 .venv/bin/python - "$work/boot.png" <<'PY'
 import sys
 import cv2
-from edgecnn.train.idx import load_fashion_split
+from edgecnn.data.idx import load_fashion_split
 images, labels = load_fashion_split(__import__("pathlib").Path("/usr/share/datasets/fashion-mnist"), "test")
 cv2.imwrite(sys.argv[1], images[0])
 PY

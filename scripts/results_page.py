@@ -58,7 +58,8 @@ def read_record(artifact: Path) -> dict:
     return {
         "artifact": artifact.name,
         "metrics": json.loads((artifact / "metrics.json").read_text()),
-        # `edgecnn verify --json` reports; the pipeline's own verify.json is a per-file status map, not read here.
+        # `edgecnn verify --json` reports kept under other names (verify-heldout.json ...): the last verify.json
+        # is overwritten by every run, so the page reads the named ones.
         "verify": [json.loads(path.read_text()) for path in sorted(artifact.glob("verify-*.json"))],
         "data_root": (contract.get("extra", {}).get("data") or {}).get("root", ""),
     }

@@ -11,6 +11,8 @@ import json
 import shutil
 from pathlib import Path
 
+from edgecnn.data.artifact import Artifact
+
 
 def summary(artifact: Path, export_format: str, commands: list[str]) -> dict:
     metrics = json.loads((artifact / "metrics.json").read_text())
@@ -37,7 +39,7 @@ def main() -> None:
     parser.add_argument("target", type=Path)
     parser.add_argument("--command", action="append", default=[])
     args = parser.parse_args()
-    source = args.artifact / f"model_{args.format}.tflite"
+    source = Artifact(args.artifact).export_path(args.format)
     args.target.parent.mkdir(parents=True, exist_ok=True)
     staging = args.target.with_name(args.target.name + ".partial")
     shutil.copyfile(source, staging)

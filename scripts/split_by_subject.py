@@ -7,7 +7,7 @@ validation split in ../shared/data was cut from the training set by file-name ha
 also appears in train, in other poses: a model that memorises subjects scores near 100% there and the chapter's
 point, that augmentation helps on unseen images, cannot show. Here the subject (the name before the first ``-``)
 decides the split, by the rule training uses for sources without a held-out split (one name in five, by SHA-1;
-``edgecnn.train.data.held_out_by_name``): a held-out subject is validation, with every pose of it.
+``edgecnn.data.splits.held_out_by_name``): a held-out subject is validation, with every pose of it.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import argparse
 import os
 from pathlib import Path
 
+from edgecnn.data.splits import held_out_by_name
 from edgecnn.runtime.atomic import atomic_directory
-from edgecnn.train.data import held_out_by_name
 
 
 def subject_of(path: Path) -> str:

@@ -21,3 +21,18 @@ def error_lines(stderr: str) -> list[str]:
     noise = ("WARNING", "I0000", "W0000", "E0000", "oneDNN", "cpu_feature_guard", "To enable the following",
              "absl::", "rebuild TensorFlow", "UserWarning", "warnings.warn", "self.data_adapter")
     return [line for line in stderr.splitlines() if line.strip() and not any(n in line for n in noise)]
+
+
+def headless_chromium():
+    """Debian's chromium through chromium-driver, headless, driven by Selenium (as tests/runtime's web view test)."""
+    import shutil
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                 "--window-size=1200,900"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)

@@ -13,7 +13,7 @@ from data_sets import SHARED_DATA, SKIP_LOCATION, DataSets, is_missing_data
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
 # Library code finds the chapter's data sets through $EDGECNN_DATA, then the download cache (see
-# edgecnn.train.datasets.find_roots); without ../shared/data it finds what 'edgecnn data download' fetched.
+# edgecnn.data.datasets.find_roots); without ../shared/data it finds what 'edgecnn data download' fetched.
 if SHARED_DATA.is_dir():
     os.environ.setdefault("EDGECNN_DATA", str(SHARED_DATA))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from edgecnn.train.public_sets import PUBLIC_SETS
-from edgecnn.train.set_download import default_root
+from edgecnn.data.public_sets import PUBLIC_SETS
+from edgecnn.data.set_download import default_root
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("EDGECNN_SHARED_DATA", REPO.parent / "shared" / "data"))

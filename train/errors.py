@@ -1,18 +1,10 @@
-"""Typed errors of the training stage."""
+"""Typed errors of the training stage (data errors live in :mod:`edgecnn.data.errors`)."""
 
 from edgecnn.errors import EdgecnnError
 
 
 class UnknownModelError(EdgecnnError):
     """A model name that is not in the registry."""
-
-
-class DataError(EdgecnnError):
-    """Training data is missing, laid out wrongly, or does not fit the model."""
-
-
-class DownloadError(EdgecnnError):
-    """A dataset download failed, did not match its checksum, or its archive is unsafe."""
 
 
 class WeightsError(EdgecnnError):

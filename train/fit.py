@@ -12,18 +12,19 @@ from pathlib import Path
 
 import numpy as np
 
+from edgecnn.data import artifact as layout
+from edgecnn.data.datasets import find_roots, get_dataset
+from edgecnn.data.errors import DataError
+from edgecnn.data.splits import TrainingData, load_training_data
 from edgecnn.errors import EdgecnnError
 from edgecnn.runtime.atomic import atomic_directory
-from edgecnn.runtime.contract import ModelContract, read_sidecar, write_sidecar
-from edgecnn.train import artifact as layout
+from edgecnn.runtime.contract import read_sidecar, write_sidecar
 from edgecnn.train import precision
 from edgecnn.train import resume as backups
 from edgecnn.train import strategy as strategies
 from edgecnn.train.augment import AugmentOptions
-from edgecnn.train.data import TrainingData, load_training_data
-from edgecnn.train.datasets import find_roots, get_dataset
-from edgecnn.train.errors import DataError, ResumeError, StrategyError, WeightsError
-from edgecnn.train.pipeline import CosineDecay, Shard, make_dataset, prepare_labels, steps_per_epoch
+from edgecnn.train.errors import ResumeError, StrategyError, WeightsError
+from edgecnn.train.input_pipeline import CosineDecay, Shard, make_dataset, prepare_labels, steps_per_epoch
 from edgecnn.train.plots import confusion_matrix, plot_confusion, plot_curves
 from edgecnn.train.registry import get_spec
 from edgecnn.train.spec import ModelSpec
@@ -79,12 +80,20 @@ class TrainOptions:
     """Debugging: append the index and pixel hash of every training example this process's pipeline reads."""
     report: Callable[[str], None] | None = None
     """Receives progress lines (the strategy and devices in use); None: silent."""
+    force: bool = False
+    """Replace ``out`` even when it is not an edgecnn artifact folder (see
+    :func:`~edgecnn.data.artifact.replacement_note`)."""
 
 
-def train(options: TrainOptions) -> Path | None:
+def train(options: TrainOptions, on_note: Callable[[str], None] | None = None) -> Path | None:
     """Trains ``options.model`` and writes the artifact folder; returns its path (None on a non-chief worker of a
-    cluster, which writes no artifact)."""
+    cluster, which writes no artifact).
+
+    ``on_note`` gets notes for the user (the unreadable images that were skipped); ``options.report`` the progress
+    lines. Keras's own progress goes to stdout as ``options.verbose`` says.
+    """
     spec = get_spec(options.model)
+    layout.replacement_note(options.out, options.force)  # refuses before hours of training, not after
     if options.strategy not in strategies.STRATEGIES:
         raise StrategyError(f"strategy {options.strategy!r}: choose one of {', '.join(strategies.STRATEGIES)}")
     # TF_CONFIG is checked before any data is loaded and before TensorFlow starts a server.
@@ -96,7 +105,8 @@ def train(options: TrainOptions) -> Path | None:
                           "finishes)")
     started = time.perf_counter()
     data = _load(spec, options)
-    _report_skipped(data)
+    if on_note is not None and _skipped(data):
+        on_note(_skipped_note(data))
     fitted = _fit(spec, data, options, cluster, folder)
     if not fitted.run.is_chief:
         fitted.backup.remove()
@@ -114,12 +124,8 @@ def train(options: TrainOptions) -> Path | None:
                    skipped_images=[p for p, _ in _skipped(data)][:20],
                    strategy=fitted.run.name, workers=fitted.run.workers, replicas=fitted.run.replicas,
                    mixed_precision=options.mixed_precision, resumed_from_epoch=fitted.resumed_from)
-    contract = ModelContract(
-        model_name=spec.name, labels=data.labels, input_size=spec.input_shape[:2],
-        channel_order=spec.channel_order, resize=spec.resize, output_activation=spec.output_activation,
-        format="keras",
-        dataset=get_dataset(spec.dataset).name,
-        extra={"data": data.description, "light_on_dark": spec.light_on_dark})
+    contract = spec.contract(data.labels, data.description)
+    layout.replacement_note(options.out, options.force)  # again: the folder may have changed while training ran
     with atomic_directory(options.out) as staging:
         model.save(staging / layout.MODEL_FILE)
         write_sidecar(staging / layout.MODEL_FILE, contract)
@@ -230,7 +236,7 @@ def _fit(spec: ModelSpec, data: TrainingData, options: TrainOptions, cluster, fo
 
 def _fingerprint(spec: ModelSpec, options: TrainOptions, data: TrainingData, run) -> dict:
     """What must match for a backup to be continued: everything that shapes the run."""
-    return {"model": spec.name, "data": data.description, "train_count": len(data.train.labels),
+    return {"model": spec.name, "data": data.description.to_dict(), "train_count": len(data.train.labels),
             "epochs": options.epochs or spec.epochs, "batch_size": options.batch_size or spec.batch_size,
             "augment": _augment(spec, options), "augmentation": _preset(spec, options), "seed": options.seed,
             "limit": options.limit, "lr_schedule": options.lr_schedule or spec.lr_schedule,
@@ -297,9 +303,7 @@ def _skipped(data: TrainingData) -> list[tuple[str, str]]:
     return data.train.skipped + (data.eval.skipped if data.eval is not None else [])
 
 
-def _report_skipped(data: TrainingData) -> None:
+def _skipped_note(data: TrainingData) -> str:
     skipped = _skipped(data)
-    if skipped:
-        shown = "; ".join(reason for _, reason in skipped[:3])
-        print(f"edgecnn train: skipped {len(skipped)} unreadable image(s): {shown}"
-              + (" ..." if len(skipped) > 3 else ""), file=sys.stderr)
+    shown = "; ".join(reason for _, reason in skipped[:3])
+    return f"skipped {len(skipped)} unreadable image(s): {shown}" + (" ..." if len(skipped) > 3 else "")

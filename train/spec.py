@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from edgecnn.data.description import DataDescription
+    from edgecnn.runtime.contract import ModelContract
 
 
 @dataclass(frozen=True)
@@ -17,7 +21,7 @@ class ModelSpec:
     input_shape: tuple[int, int, int]
     """``(height, width, channels)`` of the raw 0-255 input the model takes."""
     dataset: str
-    """Key of the default dataset in :mod:`edgecnn.train.datasets`."""
+    """Key of the default dataset in :mod:`edgecnn.data.datasets`."""
     output_activation: str
     """``"softmax"`` (one unit per class) or ``"sigmoid"`` (one unit: the probability of the second label)."""
     num_classes: int
@@ -45,7 +49,25 @@ class ModelSpec:
     which the runtime does only when asked (``--invert``); recorded in the contract's ``extra``."""
     source: str = ""
     """Where in the chapter / notebook the architecture comes from."""
+    build_options: dict[str, str] = field(default_factory=dict)
+    """``build`` keyword arguments a user may set from the command line (``--weights`` for inception_transfer), each
+    with its help text; a CLI flag that is not listed here is refused for this model."""
+    untrained_options: dict[str, Any] = field(default_factory=dict)
+    """``build`` keyword arguments for an untrained copy (benchmarks): e.g. ``weights="random"`` so nothing is
+    downloaded for a model whose timings do not depend on its weights."""
 
     @property
     def channel_order(self) -> str:
         return "GRAY" if self.input_shape[2] == 1 else "RGB"
+
+    def contract(self, labels: tuple[str, ...], data: DataDescription | None) -> ModelContract:
+        """The Keras model's contract: the one place a :class:`ModelContract` is made from a spec."""
+        from edgecnn.runtime.contract import ModelContract
+
+        extra: dict[str, Any] = {"light_on_dark": self.light_on_dark}
+        if data is not None:
+            extra = {"data": data.to_dict(), **extra}
+        return ModelContract(model_name=self.name, labels=tuple(labels), input_size=self.input_shape[:2],
+                             channel_order=self.channel_order, resize=self.resize,
+                             output_activation=self.output_activation, format="keras", dataset=self.dataset,
+                             extra=extra)

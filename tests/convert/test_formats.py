@@ -13,8 +13,9 @@ import pytest
 
 from edgecnn.convert.calibration import CalibrationOptions
 from edgecnn.convert.formats import format_names, get_format
+from edgecnn.convert.matrix import TFLITE214
 from edgecnn.convert.runner import ConvertOptions, convert_artifact
-from edgecnn.convert.verify import TFLITE214, VerifyOptions, verify_artifact
+from edgecnn.convert.verify import VerifyOptions, verify_artifact
 from edgecnn.runtime.contract import read_sidecar
 from edgecnn.runtime.model_file import read_embedded_contract
 

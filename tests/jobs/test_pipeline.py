@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from cli_helpers import run_edgecnn
+from cli_helpers import headless_chromium, run_edgecnn
 
 FORMATS = ("tflite_float32", "tflite_int8_uint8io", "onnx_float32")
 
@@ -54,6 +54,28 @@ def test_report_sections_hold_real_numbers(pipeline_run):
     html = (out / "report.html").read_text()
     assert "<table>" in html and 'src="curves.png"' in html and 'src="confusion.png"' in html
 
+
+
+def test_report_page_in_a_real_browser_shows_no_raw_markdown(pipeline_run):
+    from selenium.webdriver.common.by import By
+
+    out, _ = pipeline_run
+    browser = headless_chromium()
+    try:
+        browser.get((out / "report.html").as_uri())
+        text = browser.find_element(By.TAG_NAME, "body").text
+        assert "**" not in text and "`" not in text, [line for line in text.splitlines() if "`" in line or "**" in line]
+        # the commands are code, the list items sit in a list, both pictures load
+        commands = [item.text for item in browser.find_elements(By.CSS_SELECTOR, "ul > li code")]
+        assert any(command.startswith("edgecnn run --model") for command in commands), commands
+        assert not browser.find_elements(By.XPATH, "//li[not(parent::ul) and not(parent::ol)]")
+        for image in browser.find_elements(By.TAG_NAME, "img"):
+            assert browser.execute_script("return arguments[0].naturalWidth", image) > 0, image.get_attribute("src")
+        # the layer table keeps its parameter column, with the model's total
+        headers = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "th")]
+        assert "params" in headers and "Total params: 243,786" in text
+    finally:
+        browser.quit()
 
 def test_results_page_is_built_from_the_files_the_commands_wrote(pipeline_run, tmp_path):
     import subprocess

@@ -34,7 +34,7 @@ def _held_out(shared_data, dataset: str, label: str) -> list:
     """rps-real-pi's validation split; for rps-real-kaust (train/ only) the hash-chosen fifth training never saw."""
     if dataset == "rps-real-pi":
         return sorted((shared_data / dataset / "validation" / label).glob("*.jpg"))
-    from edgecnn.train.data import held_out_by_hash
+    from edgecnn.data.splits import held_out_by_hash
 
     return [p for p in sorted((shared_data / dataset / "train" / label).glob("*.jpg")) if held_out_by_hash(p)]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgecnn.train.pipeline import Shard, make_dataset
+from edgecnn.train.input_pipeline import Shard, make_dataset
 from edgecnn.train.precision import dtype_policy
 from edgecnn.train.registry import get_spec, model_names
 

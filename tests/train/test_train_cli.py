@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
+from edgecnn.data.artifact import Artifact
 from edgecnn.runtime.contract import read_sidecar
-from edgecnn.train.artifact import Artifact
 from edgecnn.train.registry import get_spec
 
 from cli_helpers import error_lines
@@ -87,7 +87,8 @@ def test_failed_run_leaves_the_previous_artifact_intact(trained, tmp_path, edgec
         (empty / "train" / label / "bad.jpg").write_text("not an image")
     result = edgecnn_cli("train", "cats_dogs_cnn", "--data", empty, "--epochs", "1", "--out", out)
     assert result.returncode == 2
-    lines = error_lines(result.stderr)
+    note, *lines = error_lines(result.stderr)  # first what success would replace, then why it did not happen
+    assert note.startswith(f"edgecnn train: when training succeeds: replacing the earlier artifact in {out}")
     assert len(lines) == 1 and "no readable images" in lines[0] and str(empty) in lines[0]
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
@@ -96,7 +97,7 @@ def test_failed_run_leaves_the_previous_artifact_intact(trained, tmp_path, edgec
     (["train", "cats_dogs_cnn", "--data", "/nonexistent/data"], "--data /nonexistent/data: no such folder"),
     pytest.param(["train", "inception_transfer", "--weights", "/nonexistent/w.h5", "--limit", "1"], "weights file",
                  marks=requires_set("horses-or-humans")),  # the data is found before the weights are read
-    (["train", "fashion_cnn", "--epochs", "0"], "--epochs must be at least 1"),
+    (["train", "fashion_cnn", "--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
     (["train", "rps_cnn", "--weights", "random"], "--weights applies to inception_transfer only"),
     (["train", "rps_cnn", "--learning-rate", "0"], "--learning-rate must be positive"),
     (["train", "rps_cnn", "--augmentation", "light", "--no-augment"], "--augmentation light contradicts --no-augment"),

@@ -52,4 +52,6 @@ SPEC = ModelSpec(
     batch_size=32,
     augment=True,
     source="Chapter 3, 'Transfer learning' (InceptionV3, layer mixed7)",
+    build_options={"weights": "'imagenet' (download), a path to the no-top .h5, or 'random'"},
+    untrained_options={"weights": "random"},
 )

@@ -13,10 +13,10 @@ import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from edgecnn.data.datasets import CACHE_DIR, DatasetSpec, Download
+from edgecnn.data.errors import DownloadError
 from edgecnn.runtime.atomic import atomic_directory, atomic_path
 from edgecnn.runtime.images import is_image_file
-from edgecnn.train.datasets import CACHE_DIR, DatasetSpec, Download
-from edgecnn.train.errors import DownloadError
 
 
 def sha256_of(path: Path, gunzip: bool = False) -> str:

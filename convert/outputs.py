@@ -1,4 +1,5 @@
-"""Verify's outputs: a terminal table, a JSON document, and JUnit XML (one test case per format) for any CI."""
+"""The outputs of convert and verify: terminal tables, the one verify.json document, and JUnit XML (one test case per
+format) for any CI."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from edgecnn.convert.class_gate import confusion_changes
+from edgecnn.convert.matrix import INTERPRETERS
 from edgecnn.convert.runner import ExportRecord
 
 
@@ -37,8 +39,6 @@ def parity_table(report) -> str:
 
 def matrix_table(report) -> str:
     """Every export x every interpreter: ok / FAIL / n/a / not checked (the reason follows in the notes)."""
-    from edgecnn.convert.verify import INTERPRETERS
-
     rows = [("format", *INTERPRETERS)]
     notes = []
     for item in report.formats:
@@ -78,7 +78,8 @@ def details_lines(report) -> list[str]:
 
 
 VERIFY_JSON_VERSION = 1
-"""Version of the one verify document (``edgecnn verify --json``, the pipeline's verify.json, ``--baseline``)."""
+"""Version of the one ``verify.json`` document (``edgecnn verify --json``, the pipeline, ``--baseline``, read by
+``edgecnn bench``)."""
 
 
 def repair_line(repair: dict) -> str:

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from edgecnn.train.errors import DownloadError
-from edgecnn.train.public_sets import PUBLIC_SETS, PublicSet
-from edgecnn.train.set_download import download_public_set, fingerprint, place
+from edgecnn.data.errors import DownloadError
+from edgecnn.data.public_sets import PUBLIC_SETS, PublicSet
+from edgecnn.data.set_download import download_public_set, fingerprint, place
 
 PI = PUBLIC_SETS["rps-real-pi"]
 PI_COMMIT = PI.sources[0].commit

@@ -7,9 +7,9 @@ import zipfile
 
 import pytest
 
-from edgecnn.train.datasets import DatasetSpec, Download, get_dataset
-from edgecnn.train.download import download_dataset, fetch, safe_extract_zip
-from edgecnn.train.errors import DownloadError
+from edgecnn.data.datasets import DatasetSpec, Download, get_dataset
+from edgecnn.data.download import download_dataset, fetch, safe_extract_zip
+from edgecnn.data.errors import DownloadError
 
 
 def test_archive_member_outside_the_target_is_refused(tmp_path):
@@ -41,7 +41,7 @@ def test_checksum_mismatch_is_refused_and_nothing_is_cached(tmp_path, fashion_mn
 
 def test_fashion_mnist_download_from_a_local_mirror(tmp_path, fashion_mnist_dir, monkeypatch):
     """The registry's own checksums, the real fetch/verify/layout code, a file:// mirror of Debian's files."""
-    monkeypatch.setattr("edgecnn.train.download.CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr("edgecnn.data.download.CACHE_DIR", tmp_path / "cache")
     real = get_dataset("fashion_mnist")
     mirrored = DatasetSpec(**{**real.__dict__, "downloads": tuple(
         Download((fashion_mnist_dir / d.url.rsplit("/", 1)[-1]).as_uri(), d.sha256, d.split, d.content_hash)
@@ -60,7 +60,7 @@ def test_image_zip_is_laid_out_by_split(tmp_path, shared_data, monkeypatch):
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     spec = DatasetSpec(name="rps_test", kind="image_folder", labels=("paper", "rock", "scissors"),
                        eval_split="validation", local_dirs=(), downloads=(Download(archive.as_uri(), digest, "train"),))
-    monkeypatch.setattr("edgecnn.train.download.CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr("edgecnn.data.download.CACHE_DIR", tmp_path / "cache")
     root = download_dataset(spec, tmp_path / "rps")
     assert sorted(p.name for p in (root / "train").iterdir()) == ["paper", "rock", "scissors"]
 

@@ -6,6 +6,8 @@ import html
 import json
 from pathlib import Path
 
+import numpy as np
+
 from edgecnn.runtime.atomic import write_text_atomic
 from edgecnn.runtime.units import format_size
 
@@ -14,10 +16,23 @@ REPORT_HTML = "report.html"
 
 
 def model_summary(model) -> str:
-    """Keras's layer table as text."""
-    lines: list[str] = []
-    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), line_length=100)
+    """The model's layers as a Markdown table (name and type, output shape, parameters) and its totals.
+
+    Written here rather than captured from ``model.summary()``: Keras draws that with rich at the console's width
+    (80 columns when not on a terminal), which cut off the "Param #" column.
+    """
+    lines = ["| layer (type) | output shape | params |", "|---|---|---:|"]
+    for layer in model.layers:
+        shape = getattr(getattr(layer, "output", None), "shape", None)
+        lines.append(f"| {layer.name} ({type(layer).__name__}) | {_shape(shape)} | {layer.count_params():,} |")
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    total = int(model.count_params())
+    lines += ["", f"Total params: {total:,}; trainable: {trainable:,}; non-trainable: {total - trainable:,}."]
     return "\n".join(lines)
+
+
+def _shape(shape) -> str:
+    return "?" if shape is None else "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
 def write_report(root: Path, summary: str, convert_rows: list[dict], verify_markdown: str, bench_table: str,
@@ -34,7 +49,7 @@ def write_report(root: Path, summary: str, convert_rows: list[dict], verify_mark
         f"{metrics['params']:,} parameters. Labels: {', '.join(contract['labels'])}.",
         "![training curves](curves.png)\n\n![confusion matrix](confusion.png)",
         "## Model summary",
-        f"```\n{summary}\n```",
+        summary,
         "## Exports",
         _convert_table(convert_rows),
         "## Verify (Keras vs each export, through the runtime's own preprocessing and interpreter)",
@@ -59,44 +74,12 @@ def _convert_table(rows: list[dict]) -> str:
 
 
 def _to_html(markdown: str, title: str) -> str:
-    """A small, dependency-free Markdown subset to HTML: headings, tables, images, code blocks, lists."""
-    out, in_code, in_table = [], False, False
-    for line in markdown.splitlines():
-        if line.startswith("```"):
-            out.append("</pre>" if in_code else "<pre>")
-            in_code = not in_code
-            continue
-        if in_code:
-            out.append(html.escape(line))
-            continue
-        if in_table and not line.startswith("|"):
-            out.append("</table>")
-            in_table = False
-        if line.startswith("|"):
-            cells = [html.escape(c.strip()) for c in line.strip("|").split("|")]
-            if set("".join(cells)) <= set("-"):
-                continue
-            tag = "td" if in_table else "th"
-            if not in_table:
-                out.append("<table>")
-                in_table = True
-            out.append("<tr>" + "".join(f"<{tag}>{c}</{tag}>" for c in cells) + "</tr>")
-        elif line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            out.append(f"<h{level}>{html.escape(line.lstrip('#').strip())}</h{level}>")
-        elif line.startswith("!["):
-            for part in line.split("!["):
-                if "](" in part:
-                    alt, src = part.split("](", 1)
-                    out.append(f'<img alt="{html.escape(alt)}" src="{html.escape(src.split(")")[0])}">')
-        elif line.startswith("- "):
-            out.append(f"<li>{html.escape(line[2:])}</li>")
-        elif line.strip():
-            out.append(f"<p>{html.escape(line)}</p>")
-    if in_table:
-        out.append("</table>")
+    """The report as one HTML page, rendered by markdown-it-py (CommonMark plus tables); raw HTML is escaped."""
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
     style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
              "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}img{max-width:100%}"
-             "pre{background:#f5f5f5;padding:8px;overflow:auto;font-size:12px}")
+             "pre{background:#f5f5f5;padding:8px;overflow:auto;font-size:12px}code{background:#f5f5f5}")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{style}</style></head><body>\n" + "\n".join(out) + "\n</body></html>\n")
+            f"<style>{style}</style></head><body>\n{body}</body></html>\n")

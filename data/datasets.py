@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgecnn.train.errors import DataError
+from edgecnn.data.errors import DataError
 
 FASHION_MNIST_LABELS = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -129,7 +129,7 @@ def find_roots(spec: DatasetSpec) -> list[Path]:
 
 def download_hint(spec: DatasetSpec) -> str:
     """The commands that fetch ``spec``: its own download, or those of the public sets it is made of."""
-    from edgecnn.train.public_sets import PUBLIC_SETS
+    from edgecnn.data.public_sets import PUBLIC_SETS
 
     commands = [f"edgecnn data download {d}" for d in spec.local_dirs if d in PUBLIC_SETS]
     if spec.downloads:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn.train.errors import DataError
+from edgecnn.data.errors import DataError
 
 _FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
           "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}

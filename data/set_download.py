@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from edgecnn.data.datasets import CACHE_DIR
+from edgecnn.data.errors import DownloadError
+from edgecnn.data.public_sets import PublicSet, Source
 from edgecnn.runtime.atomic import atomic_directory, atomic_path, write_text_atomic
-from edgecnn.train.datasets import CACHE_DIR
-from edgecnn.train.errors import DownloadError
-from edgecnn.train.public_sets import PublicSet, Source
 
 
 @dataclass(frozen=True)

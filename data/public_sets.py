@@ -4,7 +4,7 @@ Each entry says where the images are (a GitHub repository at a pinned commit and
 made from them (resize, split rule, JPEG quality 90 after ``convert('RGB')``), and what the result must be: the image
 count of every ``<split>/<class>`` folder and a fingerprint, the SHA-256 of the set's sorted ``sha256sum`` listing
 (``<sha256>  <split>/<class>/<file>.jpg`` lines), taken from ``../shared/data/SHA256SUMS``. The recipes are the ones
-each ``MANIFEST.md`` records; ``edgecnn data download NAME`` (``edgecnn.train.set_download``) carries them out.
+each ``MANIFEST.md`` records; ``edgecnn data download NAME`` (``edgecnn.data.set_download``) carries them out.
 
 The archives' own SHA-256 cannot be known before anyone here downloads them (no internet on the machines that wrote
 this, and GitHub makes its archives on request), so ``archive_sha256`` is None and the hash is pinned on first

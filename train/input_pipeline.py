@@ -1,4 +1,5 @@
-"""tf.data input pipelines for training (the strategy is chosen in :mod:`edgecnn.train.strategy`)."""
+"""tf.data input pipelines for training: batches, sharding, augmentation, label encoding and the learning-rate
+schedule (the strategy is chosen in :mod:`edgecnn.train.strategy`)."""
 
 from __future__ import annotations
 

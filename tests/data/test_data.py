@@ -5,11 +5,12 @@ import shutil
 import numpy as np
 import pytest
 
-from edgecnn.train.data import discover_labels, held_out_by_hash, load_image_split, load_training_data
-from edgecnn.train.datasets import DATASETS, get_dataset
-from edgecnn.train.download import sha256_of
-from edgecnn.train.errors import DataError
-from edgecnn.train.idx import load_fashion_split, read_idx
+from edgecnn.data.datasets import DATASETS, get_dataset
+from edgecnn.data.download import sha256_of
+from edgecnn.data.errors import DataError
+from edgecnn.data.idx import load_fashion_split, read_idx
+from edgecnn.data.loader import discover_labels, load_image_split
+from edgecnn.data.splits import held_out_by_hash, load_training_data
 
 
 def test_class_order_is_alphabetical_folder_names(shared_data):
@@ -115,12 +116,39 @@ def test_a_source_without_held_out_split_gives_hash_chosen_images_to_evaluation(
     # The held-out images are exactly the hash-chosen ones: none of them is among the training pixels.
     train_hashes = {image.tobytes() for image in data.train.images}
     assert not any(image.tobytes() in train_hashes for image in data.eval.images[data.eval.sources.index(str(kaust)):])
-    assert data.description["eval_split"] == "validation"
-    assert data.description["hash_held_out"]["roots"] == [str(kaust.resolve())]
+    assert data.description.to_dict()["eval_split"] == "validation"
+    assert data.description.to_dict()["hash_held_out"]["roots"] == [str(kaust.resolve())]
 
 
 def test_a_test_split_counts_as_held_out(shared_data):
     spec = get_dataset("rps")
     data = load_training_data(spec, [shared_data / "rps-cgi-28px"], (28, 28, 3), limit=4)
-    assert data.eval_split == "test" and data.description["eval_split"] == "test"
-    assert np.bincount(data.eval.labels).tolist() == [4, 4, 4] and "hash_held_out" not in data.description
+    assert data.eval_split == "test" and data.description.to_dict()["eval_split"] == "test"
+    assert np.bincount(data.eval.labels).tolist() == [4, 4, 4] and "hash_held_out" not in data.description.to_dict()
+
+
+def test_dot_folders_are_not_classes_in_any_stage(shared_data, tmp_path):
+    # A notebook's .ipynb_checkpoints folder in a split (and in a class folder) broke calibration and verify with
+    # "class folders do not match"; training, calibration, verify, bench and smoke images all go through one loader.
+    from edgecnn.data.loader import load_labelled
+    from edgecnn.devices.smoke import default_smoke_images, pick_smoke_images
+    from edgecnn.runtime.contract import ModelContract
+
+    for label in ("cats", "dogs"):
+        target = tmp_path / "validation" / label
+        target.mkdir(parents=True)
+        for source in sorted((shared_data / "cats-vs-dogs" / "validation" / label).glob("*.jpg"))[:3]:
+            shutil.copy(source, target)
+    split = tmp_path / "validation"
+    for junk in (split / ".ipynb_checkpoints", split / "cats" / ".ipynb_checkpoints"):
+        junk.mkdir()
+        shutil.copy(next((tmp_path / "validation" / "dogs").glob("*.jpg")), junk / "copy.jpg")
+    assert discover_labels([tmp_path], "validation") == ("cats", "dogs")
+    contract = ModelContract(model_name="t", labels=("cats", "dogs"), input_size=(32, 32))
+    images = load_labelled(tmp_path, contract, "validation", None)
+    assert images.per_class(2) == [3, 3]
+    extra = {"data": {"kind": "image_folder", "root": str(tmp_path), "train_split": "train",
+                      "eval_split": "validation"}}
+    smoke = default_smoke_images(extra, per_class=5)
+    assert len(smoke) == 6 and not any(".ipynb_checkpoints" in str(p) for p in smoke)
+    assert len(pick_smoke_images([tmp_path / "validation"])) == 6
