@@ -88,27 +88,52 @@ def _register_verify(subparsers) -> None:
                              "when left out: $EDGECNN_TFLITE214_PYTHON or ./.venv-tflite214/bin/python")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the full report as JSON")
     parser.add_argument("--junit", type=Path, metavar="PATH", help="also write JUnit XML, one test case per format")
+    parser.add_argument("--no-repair", action="store_true",
+                        help="report a failing int8 export as it is; by default verify tries the format's remedies "
+                             "(more calibration images, the debugger's worst layers in float, 16-bit activations) "
+                             "and keeps the smallest re-export that passes")
+    parser.add_argument("--gallery", type=Path, metavar="DIR",
+                        help="write DIR/index.html: every image where an export and Keras disagree, as the model "
+                             "saw it, with both top-3s and the true label")
+    parser.add_argument("--baseline", type=Path, metavar="FILE",
+                        help="an earlier run's --json: fail when any format's agreement or accuracy, overall or of "
+                             "any class, fell below it by more than the format's tolerance (max_regression, "
+                             "max_class_regression)")
+    parser.add_argument("--update-baseline", action="store_true",
+                        help="accept this run: write it to --baseline FILE (atomically) when every export passes")
     parser.set_defaults(handler=_run_verify)
 
 
 def _run_verify(args) -> int:
-    from edgecnn.convert.errors import ParityError
+    from edgecnn.convert.baseline import check_baseline, load_baseline
+    from edgecnn.convert.class_gate import class_table
+    from edgecnn.convert.errors import BaselineError, ParityError
     from edgecnn.convert.outputs import details_lines, dumps_json, matrix_table, parity_table, to_junit
+    from edgecnn.convert.repair import RepairOptions
     from edgecnn.convert.verify import VerifyOptions, verify_artifact
     from edgecnn.runtime.atomic import write_text_atomic
 
     if args.limit is not None and args.limit < 1:
         raise ParityError(f"--limit must be at least 1, got {args.limit}")
+    if args.update_baseline and args.baseline is None:
+        raise BaselineError("--update-baseline needs --baseline FILE (where to write it)")
+    # A bad baseline fails now, not after minutes of verifying; a missing one is fine when it is being created.
+    keep_missing = args.update_baseline and args.baseline is not None and not args.baseline.exists()
+    baseline = load_baseline(args.baseline) if args.baseline is not None and not keep_missing else None
     options = VerifyOptions(data=args.data, limit=args.limit, formats=tuple(args.formats) if args.formats else None,
                             min_agreement=args.min_agreement, max_accuracy_drop=args.max_accuracy_drop,
-                            max_abs_diff=args.max_abs_diff, tflite214_python=args.tflite214_python)
+                            max_abs_diff=args.max_abs_diff, tflite214_python=args.tflite214_python,
+                            gallery=args.gallery, repair=None if args.no_repair else RepairOptions())
     report = verify_artifact(args.artifact, options,
                              on_progress=lambda name: print(f"verify: {name}", file=sys.stderr))
     print(parity_table(report))
     print()
-    print(matrix_table(report))
+    print(class_table(report))
     print()
-    print("\n".join(details_lines(report)))
+    print(matrix_table(report))
+    notes = check_baseline(report, args.baseline, baseline, args.update_baseline) if args.baseline else []
+    print()
+    print("\n".join(details_lines(report) + notes))
     if args.json:
         write_text_atomic(args.json, dumps_json(report))
     if args.junit:

@@ -16,11 +16,25 @@ import numpy as np
 def quantization_hotspots(keras_path: Path, calibration: np.ndarray, images: np.ndarray,
                           top: int = 3) -> list[tuple[str, float]]:
     """``[(layer tensor name, rmse / scale)]`` of the ``top`` worst layers, worst first."""
-    import tensorflow as tf
-
     from edgecnn.convert.runner import load_keras_model
 
-    model = load_keras_model(keras_path)
+    debugger, scored = _scored(load_keras_model(keras_path), calibration, images)
+    return [(_layer_name(name), score) for name, score in scored[:top]]
+
+
+def hotspot_nodes(model, calibration: np.ndarray, images: np.ndarray, top: int = 3) -> list[tuple[str, float]]:
+    """``[(output tensor name, rmse / scale)]`` of the ``top`` worst layers of the Keras ``model``, worst first: the
+    names the quantizer's ``denylisted_nodes`` takes (the layers to keep in float)."""
+    debugger, scored = _scored(model, calibration, images)
+    names = [(debugger._get_operand_name_and_index(name)[0], score)  # noqa: SLF001 - the name the denylist takes
+             for name, score in scored]
+    return [(name, score) for name, score in names if name][:top]
+
+
+def _scored(model, calibration: np.ndarray, images: np.ndarray):
+    """The debugger after its run, and every numeric-verify tensor with its RMSE / scale, worst first."""
+    import tensorflow as tf
+
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = _dataset(calibration)
@@ -30,8 +44,8 @@ def quantization_hotspots(keras_path: Path, calibration: np.ndarray, images: np.
     for name, stats in debugger.layer_statistics.items():
         scale = _scale_of(debugger, name)
         if scale and "mean_squared_error" in stats:
-            scored.append((_layer_name(name), float(np.sqrt(stats["mean_squared_error"]) / scale)))
-    return sorted(scored, key=lambda item: -item[1])[:top]
+            scored.append((name, float(np.sqrt(stats["mean_squared_error"]) / scale)))
+    return debugger, sorted(scored, key=lambda item: -item[1])
 
 
 def _layer_name(tensor_name: str) -> str:

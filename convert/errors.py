@@ -24,5 +24,9 @@ class ParityError(EdgecnnError):
         """Format name -> the reasons it failed."""
 
 
+class BaselineError(EdgecnnError):
+    """A ``--baseline`` file is missing, unreadable, not a verify document, or measured on other images."""
+
+
 class ModelImportError(EdgecnnError):
     """``edgecnn import`` cannot take a model: unloadable, not an image classifier, labels that do not fit."""

@@ -15,4 +15,5 @@ FORMAT = register_format(ExportFormat(
     tolerance=Tolerance(min_agreement=0.99, max_accuracy_drop=1.0),
     export=export_onnx_int8,
     runs_on=("onnxruntime",),
+    remedies=("more_calibration", "int16_activations"),
 ))

@@ -9,7 +9,8 @@ FORMAT = register_format(ExportFormat(
     summary="TFLite, float32 weights and activations",
     suffix=".tflite",
     quantization=Quantization.float32(),
-    tolerance=Tolerance(max_abs_diff=1e-5, min_agreement=1.0, max_accuracy_drop=0.0),
+    tolerance=Tolerance(max_abs_diff=1e-5, min_agreement=1.0, max_accuracy_drop=0.0, max_class_accuracy_drop=0.0,
+                        min_class_agreement=1.0, max_regression=0.0, max_class_regression=0.0),
     export=export_tflite,
     runs_on=("litert", "tflite_runtime"),
 ))

@@ -12,4 +12,5 @@ FORMAT = register_format(ExportFormat(
     tolerance=Tolerance(min_agreement=0.99, max_accuracy_drop=1.0),
     export=export_tflite,
     runs_on=("litert", "tflite_runtime"),
+    remedies=("more_calibration", "float_hotspots", "int16_activations"),
 ))

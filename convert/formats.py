@@ -29,6 +29,16 @@ class Tolerance:
     """Smallest allowed fraction of images whose top-1 class equals Keras's."""
     max_accuracy_drop: float = 1.0
     """Largest allowed drop of accuracy against the true labels, in percentage points."""
+    max_class_accuracy_drop: float | None = 5.0
+    """Largest allowed accuracy drop of any one class against Keras, in percentage points; None: not checked."""
+    min_class_agreement: float | None = 0.90
+    """Smallest allowed top-1 agreement with Keras on the images of any one class (fraction); None: not checked."""
+    min_class_images: int = 20
+    """Classes with fewer verify images are reported, not gated: one flipped image would move them 5+ points."""
+    max_regression: float = 0.5
+    """``--baseline``: largest allowed fall of overall agreement or accuracy below the baseline's, in points."""
+    max_class_regression: float = 2.0
+    """``--baseline``: largest allowed fall of any class's agreement or accuracy below the baseline's, in points."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,9 @@ class ExportFormat:
     """``export(keras_model, out_path, quantization) -> ExportResult``: writes the model file (no contract)."""
     runs_on: tuple[str, ...]
     """Interpreters expected to run it (runtime backend names); verify checks every one anyway."""
+    remedies: tuple[str, ...] = ()
+    """What verify tries, in this order, when the export fails its tolerance (:data:`edgecnn.convert.repair.REMEDIES`
+    names); empty: no repair."""
 
     @property
     def file_name(self) -> str:

@@ -97,10 +97,13 @@ def export_onnx_int8(model: Any, out_path: Path, quantization: Quantization) -> 
         onnx.save(keras_to_onnx(model), str(float_path))
         quant_pre_process(str(float_path), str(prepared_path), skip_symbolic_shape=True)
         with atomic_path(out_path) as tmp:
+            # int16 activations (a repair remedy) need onnxruntime's com.microsoft Q/DQ ops: opset 17's are 8-bit only.
+            wide = quantization.activations == "int16"
             quantize_static(str(prepared_path), str(tmp), _Calibration(quantization.calibration),
-                            quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QInt8,
+                            quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QInt16 if wide else QuantType.QInt8,
                             weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax,
-                            reduce_range=True)
+                            reduce_range=True, extra_options={"UseQDQContribOps": True} if wide else {})
     return ExportResult(details={"converter": f"tf2onnx + onnxruntime.quantization {onnxruntime.__version__}",
                                  "opset": OPSET, "onnx_quant_format": "QDQ", "per_channel": True, "reduce_range": True,
                                  **quantization.describe()})

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from edgecnn.convert.class_gate import class_figures, class_reasons, confusion_delta
 from edgecnn.convert.formats import Tolerance
 
 
@@ -25,6 +26,11 @@ class Parity:
     """Keras's accuracy on the same images, in percent."""
     class_accuracy_change: dict[str, float] = field(default_factory=dict)
     """Per label: export accuracy minus Keras accuracy, in percentage points."""
+    classes: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per label (its true-class images): ``images``, ``agreement``, ``accuracy``, ``keras_accuracy``,
+    ``accuracy_change`` (:func:`edgecnn.convert.class_gate.class_figures`)."""
+    confusion_delta: list[list[int]] = field(default_factory=list)
+    """Export confusion matrix minus Keras's, ``[true][predicted]`` image counts, in label order."""
     reasons: list[str] = field(default_factory=list)
     """Why it fails its tolerance; empty when it passes."""
 
@@ -46,18 +52,11 @@ def compare(reference: np.ndarray, probabilities: np.ndarray, truth: np.ndarray,
         max_abs_diff=float(diff.max()), mean_abs_diff=float(diff.mean()),
         agreement=float((keras_top == export_top).mean()),
         accuracy=100.0 * float((export_top == truth).mean()), keras_accuracy=100.0 * float((keras_top == truth).mean()),
-        class_accuracy_change=_class_change(keras_top, export_top, truth, labels))
-    parity.reasons = _reasons(parity, tolerance)
+        classes=class_figures(keras_top, export_top, truth, labels),
+        confusion_delta=confusion_delta(keras_top, export_top, truth, len(labels)))
+    parity.class_accuracy_change = {label: figure["accuracy_change"] for label, figure in parity.classes.items()}
+    parity.reasons = _reasons(parity, tolerance) + class_reasons(parity.classes, tolerance)
     return parity
-
-
-def _class_change(keras_top, export_top, truth, labels) -> dict[str, float]:
-    change = {}
-    for index, label in enumerate(labels):
-        mask = truth == index
-        if mask.any():
-            change[label] = 100.0 * float((export_top[mask] == index).mean() - (keras_top[mask] == index).mean())
-    return change
 
 
 def _reasons(parity: Parity, tolerance: Tolerance) -> list[str]:

@@ -8,6 +8,7 @@ import numpy as np
 
 MODES = ("float32", "float16", "dynamic", "int8")
 IO_DTYPES = ("float32", "uint8", "int8")
+ACTIVATIONS = ("int8", "int16")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,10 @@ class Quantization:
     calibration: np.ndarray | None = None
     """``(N, H, W, C)`` real images for ``"int8"``, in the model's value range (float32; uint8 for 0-255): the
     activation ranges are measured on them."""
+    activations: str = "int8"
+    """``"int8"`` or ``"int16"`` (int16 activations, int8 weights: TFLite 16x8, ONNX int16 Q/DQ; float32 io only)."""
+    float_nodes: tuple[str, ...] = ()
+    """Output tensor names of layers left in float (selective quantization: the debugger's hotspots)."""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -33,6 +38,10 @@ class Quantization:
             raise ValueError(f"io_dtype must be one of {IO_DTYPES}, got {self.io_dtype!r}")
         if self.io_dtype != "float32" and self.mode != "int8":
             raise ValueError(f"integer input/output needs mode 'int8', got {self.mode!r}")
+        if self.activations not in ACTIVATIONS:
+            raise ValueError(f"activations must be one of {ACTIVATIONS}, got {self.activations!r}")
+        if self.activations == "int16" and self.io_dtype != "float32":
+            raise ValueError(f"int16 activations take float32 input/output, got io_dtype {self.io_dtype!r}")
 
     @property
     def needs_calibration(self) -> bool:
@@ -46,6 +55,10 @@ class Quantization:
         summary = {"mode": self.mode, "io_dtype": self.io_dtype, "per_channel_dense": self.per_channel_dense}
         if self.calibration is not None:
             summary["calibration_images"] = int(len(self.calibration))
+        if self.activations != "int8":
+            summary["activations"] = self.activations
+        if self.float_nodes:
+            summary["float_nodes"] = list(self.float_nodes)
         return summary
 
     @classmethod

@@ -26,6 +26,7 @@ from edgecnn.convert.calibration import CalibrationOptions, load_calibration
 from edgecnn.convert.embed import embed_in_file
 from edgecnn.convert.errors import ConversionError
 from edgecnn.convert.formats import ExportFormat, format_names, get_format
+from edgecnn.convert.quantization import Quantization
 from edgecnn.data.artifact import Artifact
 from edgecnn.data.errors import DataError
 from edgecnn.runtime.contract import ModelContract, TensorQuantization, write_sidecar
@@ -142,21 +143,24 @@ def convert_artifact(root: str | Path, options: ConvertOptions,
 
 
 def export_one(root: Path, fmt: ExportFormat, calibration: np.ndarray | None, model: Any = None,
-               calibration_info: dict | None = None) -> ExportRecord:
+               calibration_info: dict | None = None, out: Path | None = None,
+               quantization: Quantization | None = None) -> ExportRecord:
     """Exports one format in this process: staged file, contract embedded, then moved into place, then sidecar.
 
     ``calibration_info`` (``calibration_classes``: label -> image count, ``calibration_data``: the --calib-data
-    folder or None for the contract's training split) is recorded in the contract of calibrated exports.
+    folder or None for the contract's training split, and anything else to record, such as a repair) is recorded in
+    the contract of calibrated exports. ``out`` (default: the format's file in ``root``) and ``quantization``
+    (default: the format's preset) are how int8 repair writes a candidate elsewhere with another recipe.
     """
     start = time.perf_counter()
     artifact = open_artifact(root)
     model = load_keras_model(artifact.model_path) if model is None else model
-    quantization = fmt.quantization
+    quantization = fmt.quantization if quantization is None else quantization
     if quantization.needs_calibration:
         # Calibration measures activation ranges: the images must be in the range the model takes (0-1 for a model
         # trained with the 1/255 outside it), exactly as the runtime will feed them.
         quantization = quantization.with_calibration(to_value_range(calibration, artifact.contract.value_range))
-    out = artifact.root / fmt.file_name
+    out = artifact.root / fmt.file_name if out is None else Path(out)
     staging = out.with_name(f".{out.stem}.partial{out.suffix}")
     try:
         result = fmt.export(model, staging, quantization)
@@ -169,7 +173,7 @@ def export_one(root: Path, fmt: ExportFormat, calibration: np.ndarray | None, mo
         write_sidecar(out, contract)
     except OSError as err:
         raise ConversionError(f"{out}: cannot write the export ({err.strerror or err}); expected a writable "
-                              f"file path in {artifact.root}") from None
+                              f"file path in {out.parent}") from None
     finally:
         staging.unlink(missing_ok=True)
     return ExportRecord(fmt.name, str(out), out.stat().st_size, time.perf_counter() - start, None)

@@ -25,7 +25,7 @@ def export_tflite(model: Any, out_path: Path, quantization: Quantization) -> Exp
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     _configure(converter, quantization, tf)
     try:
-        flatbuffer = converter.convert()
+        flatbuffer = _selective(converter, quantization, tf) if quantization.float_nodes else converter.convert()
     except Exception as err:  # noqa: BLE001 - the converter raises ConverterError, RuntimeError, ValueError...
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConversionError(f"{out_path.name}: TFLite conversion failed ({message})") from None
@@ -46,10 +46,31 @@ def _configure(converter: Any, quantization: Quantization, tf: Any) -> None:
             raise ConversionError("int8 quantization needs calibration images (none were given)")
         converter.representative_dataset = _representative_dataset(quantization.calibration)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if quantization.activations == "int16":
+            ops = tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+            converter.target_spec.supported_ops = [ops]
         converter._experimental_disable_per_channel_quantization_for_dense_layers = not quantization.per_channel_dense
         io_type = {"float32": tf.float32, "uint8": tf.uint8, "int8": tf.int8}[quantization.io_dtype]
         converter.inference_input_type = io_type
         converter.inference_output_type = io_type
+
+
+def _selective(converter: Any, quantization: Quantization, tf: Any) -> bytes:
+    """Int8 with the layers ``quantization.float_nodes`` names left in float.
+
+    The same two steps ``converter.convert()`` takes for int8 (calibrate, then the MLIR quantizer), with the
+    quantizer's node denylist - what ``tf.lite.experimental.QuantizationDebugger`` uses for selective quantization,
+    called here directly so the format's integer input/output types are kept (the debugger's model is float-io).
+    """
+    from tensorflow.lite.python.convert import mlir_quantize
+
+    converter._experimental_calibrate_only = True  # noqa: SLF001 - TF's documented route to a calibrated model
+    calibrated = converter.convert()
+    io_type = converter.inference_input_type
+    return mlir_quantize(calibrated, converter._experimental_disable_per_channel,  # noqa: SLF001
+                         input_data_type=io_type, output_data_type=converter.inference_output_type,
+                         disable_per_channel_for_dense_layers=not quantization.per_channel_dense,
+                         denylisted_nodes=list(quantization.float_nodes))
 
 
 def _representative_dataset(images: np.ndarray):

@@ -20,6 +20,7 @@ from edgecnn.convert.errors import ParityError
 from edgecnn.convert.formats import ExportFormat, Tolerance, format_names, get_format
 from edgecnn.convert.matrix import INTERPRETERS, PRIMARY, TFLITE214, fill_tflite214
 from edgecnn.convert.parity import Parity, compare, worst_classes
+from edgecnn.convert.repair import RepairOptions
 from edgecnn.convert.runner import load_keras_model, open_artifact, sha256_of
 from edgecnn.data.description import held_out_selection
 from edgecnn.data.loader import LabelledImages, load_labelled
@@ -45,6 +46,10 @@ class VerifyOptions:
     """Overrides the maximum abs diff of the formats that have one (the float formats)."""
     tflite214_python: Path | None = None
     """Python of the tflite-runtime 2.14 environment; None: $EDGECNN_TFLITE214_PYTHON or ./.venv-tflite214."""
+    repair: RepairOptions | None = field(default_factory=RepairOptions)
+    """How to repair a calibrated export that fails its tolerance (the format's remedies); None: ``--no-repair``."""
+    gallery: Path | None = None
+    """Folder for the disagreement gallery (``index.html``: every image an export and Keras disagree on); None: none."""
 
 
 @dataclass
@@ -66,6 +71,9 @@ class FormatReport:
     """For failing quantized exports: the classes that lost most, calibration coverage."""
     seconds: float = 0.0
     """Wall time of loading and running it in its primary interpreter."""
+    repair: dict | None = None
+    """When it failed and was repaired (or repair was tried): ``remedy`` kept (None: none passed), ``before``
+    (the failing export's figures) and ``attempts`` (each remedy's figures and size)."""
 
     @property
     def passed(self) -> bool:
@@ -83,6 +91,11 @@ class VerifyReport:
     interpreter_versions: dict[str, str] = field(default_factory=dict)
     value_range_problem: str | None = None
     """Set when the Keras model loses most of its skill under the contract's value range (convert/value_range.py)."""
+    gallery: dict[str, int] | None = None
+    """With ``--gallery``: images disagreeing with Keras per format (the page is ``gallery_path``)."""
+    gallery_path: str | None = None
+    gallery_images: list[str] = field(default_factory=list)
+    """The gallery's first dozen images (paths relative to its folder), for reports."""
 
     @property
     def failures(self) -> dict[str, list[str]]:
@@ -113,13 +126,19 @@ def verify_artifact(root: str | Path, options: VerifyOptions,
     keras_accuracy = 100.0 * float((reference.argmax(axis=1) == truth).mean())
     value_range_problem = _value_range_problem(artifact, images, keras_accuracy)
     source_sha = sha256_of(artifact.model_path)
-    reports, versions, tflite_inputs = [], {}, {}
+    reports, versions, tflite_inputs, outputs = [], {}, {}, {}
     for fmt in formats:
         if on_progress:
             on_progress(fmt.name)
-        report, prepared = _verify_one(fmt, artifact.root, images, reference, source_sha, options, versions)
+        report, prepared, probabilities = _verify_one(fmt, artifact.root, images, reference, source_sha, options,
+                                                      versions)
+        if options.repair is not None and fmt.remedies and report.parity is not None and not report.parity.passed:
+            repaired = _repair(fmt, artifact, images, reference, source_sha, options, versions, report, on_progress)
+            report, prepared, probabilities = repaired or (report, prepared, probabilities)
         if prepared is not None:
             tflite_inputs[fmt.name] = prepared
+        if probabilities is not None:
+            outputs[fmt.name] = probabilities
         reports.append(report)
     fill_tflite214(reports, tflite_inputs, reference, truth, options.tflite214_python, versions)
     for report in reports:
@@ -127,8 +146,16 @@ def verify_artifact(root: str | Path, options: VerifyOptions,
         if report.reasons and report.parity is not None:
             report.diagnosis = _diagnose(report, contract, artifact.root)
             report.diagnosis += _int8_hotspots(report, contract, artifact.model_path, images.images)
-    return VerifyReport(str(artifact.root), images.origin, len(truth), keras_accuracy, reports,
-                        [reason for _, reason in images.skipped], versions, value_range_problem)
+    result = VerifyReport(str(artifact.root), images.origin, len(truth), keras_accuracy, reports,
+                          [reason for _, reason in images.skipped], versions, value_range_problem)
+    if options.gallery is not None:
+        from edgecnn.convert.gallery import gallery_summary, write_gallery
+
+        page, written = write_gallery(options.gallery, images.images, truth, contract.labels, reference, outputs,
+                                      contract.channel_order)
+        result.gallery_path, result.gallery_images = str(page), written[:12]
+        result.gallery = gallery_summary(reference, outputs)
+    return result
 
 
 def _value_range_problem(artifact, images: LabelledImages, keras_accuracy: float) -> str | None:
@@ -192,10 +219,12 @@ def effective_tolerance(fmt: ExportFormat, options: VerifyOptions) -> Tolerance:
 
 
 def _verify_one(fmt: ExportFormat, root: Path, images: LabelledImages, reference: np.ndarray, source_sha: str,
-                options: VerifyOptions, versions: dict[str, str]) -> tuple[FormatReport, tuple | None]:
+                options: VerifyOptions, versions: dict[str, str]) -> tuple[FormatReport, tuple | None,
+                                                                          np.ndarray | None]:
     """Checks one export in its primary interpreter.
 
-    Returns its report and, for TFLite, ``(input tensors, output spec, contract)`` for the tflite-runtime 2.14 run.
+    Returns its report, for TFLite ``(input tensors, output spec, contract)`` for the tflite-runtime 2.14 run, and its
+    probabilities (None when it did not run).
     """
     from edgecnn.runtime.classifier import Classifier
     from edgecnn.runtime.preprocess import pixels_to_tensor
@@ -205,17 +234,17 @@ def _verify_one(fmt: ExportFormat, root: Path, images: LabelledImages, reference
     report.matrix = {name: "n/a" for name in INTERPRETERS}
     if not path.is_file():
         report.reasons.append(f"{path.name} not found (run 'edgecnn convert {root} --formats {fmt.name}')")
-        return report, None
+        return report, None, None
     report.size_bytes = path.stat().st_size
     primary = PRIMARY[fmt.suffix]
     start = time.perf_counter()
     try:
         classifier = Classifier.open(path, backend=primary, threads=2)
-        probabilities = classifier.predict(images.images)
+        probabilities = predict_batched(classifier, images.images)
     except EdgecnnError as err:
         report.reasons.append(f"{primary} cannot run it: {err}")
         report.matrix[primary] = f"FAIL: {err}"
-        return report, None
+        return report, None, None
     report.seconds = time.perf_counter() - start
     versions[primary] = classifier.backend.info.version
     report.io = {"input": _describe(classifier.backend.input), "output": _describe(classifier.backend.output)}
@@ -224,9 +253,62 @@ def _verify_one(fmt: ExportFormat, root: Path, images: LabelledImages, reference
     report.reasons += report.parity.reasons
     report.matrix[primary] = "ok" if report.parity.passed else f"FAIL: {'; '.join(report.parity.reasons)}"
     if fmt.suffix == ".tflite":
-        tensor = pixels_to_tensor(images.images, classifier.contract, classifier.backend.input)
-        return report, (tensor, classifier.backend.output, classifier.contract)
-    return report, None
+        from edgecnn.convert.tflite214 import find_python
+
+        # The whole batch as one tensor, kept until the tflite-runtime 2.14 run: only when that environment exists.
+        tensor = (pixels_to_tensor(images.images, classifier.contract, classifier.backend.input)
+                  if find_python(options.tflite214_python) is not None else None)
+        return report, (tensor, classifier.backend.output, classifier.contract), probabilities
+    return report, None, probabilities
+
+
+def _repair(fmt: ExportFormat, artifact, images: LabelledImages, reference: np.ndarray, source_sha: str,
+            options: VerifyOptions, versions: dict[str, str], failed: FormatReport, on_progress) -> tuple | None:
+    """Tries ``fmt``'s remedies (:mod:`edgecnn.convert.repair`); the re-verified winner's ``_verify_one`` result, or
+    None when the original stays (its report then lists what was tried)."""
+    import tempfile
+
+    from edgecnn.convert.calibration import CalibrationOptions, load_calibration
+    from edgecnn.convert.repair import install, repair
+    from edgecnn.runtime.classifier import Classifier
+    from edgecnn.runtime.contract import read_sidecar
+
+    exported = (read_sidecar(failed.file) or artifact.contract).extra.get("export", {})
+    # The model's own training split first: the export's --calib-data may be a handful of unrepresentative frames.
+    source = None if (artifact.contract.extra.get("data") or {}).get("root") else exported.get("calibration_data")
+    calibration = load_calibration(artifact.contract, CalibrationOptions(data=Path(source) if source else None,
+                                                                         count=options.repair.calibration_count))
+    counts = calibration.per_class(len(artifact.contract.labels))
+    info = {"calibration_classes": dict(zip(artifact.contract.labels, counts)), "calibration_data": source}
+    before = {"agreement": failed.parity.agreement, "accuracy": failed.parity.accuracy,
+              "size_bytes": failed.size_bytes, "calibration_images": exported.get("calibration_images"),
+              "reasons": list(failed.reasons)}
+
+    def measure(path: Path) -> tuple[bool, dict]:
+        classifier = Classifier.open(path, backend=PRIMARY[fmt.suffix], threads=2)
+        parity = compare(reference, predict_batched(classifier, images.images), images.labels, classifier.labels,
+                         failed.tolerance)
+        return parity.passed, {"agreement": parity.agreement, "accuracy": parity.accuracy, "reasons": parity.reasons}
+
+    with tempfile.TemporaryDirectory(prefix=f"edgecnn-repair-{fmt.name}-") as scratch:
+        winner, attempts = repair(fmt, artifact.root, calibration.images, info, measure, options.repair, before,
+                                  Path(scratch), on_progress)
+        record = {"remedy": winner.remedy if winner else None, "before": before,
+                  "attempts": [attempt.summary() for attempt in attempts]}
+        if winner is None:
+            failed.repair = record
+            return None
+        install(winner, Path(failed.file))
+    result = _verify_one(fmt, artifact.root, images, reference, source_sha, options, versions)
+    result[0].repair = record
+    return result
+
+
+def predict_batched(classifier, pixels: np.ndarray, batch: int = 256) -> np.ndarray:
+    """The classifier's probabilities, ``batch`` images at a time: the interpreter allocates every layer's activations
+    for the whole batch, so 10,000 images at once cost gigabytes for a small CNN."""
+    return np.concatenate([classifier.predict(pixels[start:start + batch])
+                           for start in range(0, len(pixels), batch)])
 
 
 def _describe(spec) -> str:

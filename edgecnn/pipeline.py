@@ -111,17 +111,32 @@ def run_pipeline(options: PipelineOptions, on_stage: Callable[[int, int, str], N
 def _verify(out: Path, options: PipelineOptions) -> tuple[dict, str, str]:
     """Runs verify; returns ``verify.json``'s content, the tables for the terminal and for the report (fenced).
     Drift is reported, not fatal here."""
+    from edgecnn.convert.class_gate import class_table
     from edgecnn.convert.outputs import details_lines, dumps_json, matrix_table, parity_table, to_json
     from edgecnn.convert.verify import VerifyOptions, verify_artifact
 
-    report = verify_artifact(out, VerifyOptions(limit=options.verify_limit))
+    report = verify_artifact(out, VerifyOptions(limit=options.verify_limit, gallery=out / GALLERY))
     data = to_json(report)
     write_text_atomic(Artifact(out).verify_path, dumps_json(report))
-    tables = f"{parity_table(report)}\n\n{matrix_table(report)}"
+    tables = f"{parity_table(report)}\n\n{class_table(report)}\n\n{matrix_table(report)}"
     details = "\n".join(f"- {line}" for line in details_lines(report))
     terminal = f"{tables}\n\n{details}"  # the terminal gets the tables as text; the report gets them fenced
-    markdown = f"```\n{tables}\n```\n\n{details}"
+    markdown = f"```\n{tables}\n```\n\n{details}\n\n{gallery_markdown(report)}"
     return data, terminal, markdown
+
+
+GALLERY = "gallery"
+"""The disagreement gallery's folder in the artifact (``gallery/index.html``)."""
+
+
+def gallery_markdown(report) -> str:
+    """The report's section on images where exports and Keras disagree: counts, the first thumbnails, the page."""
+    lines = ["### Where exports and Keras disagree", ""]
+    lines += [f"- {name}: {count} of {report.images} images" for name, count in (report.gallery or {}).items()]
+    if report.gallery_images:
+        lines += ["", " ".join(f"![{Path(p).stem}]({GALLERY}/{p})" for p in report.gallery_images)]
+    lines += ["", f"Every one, as the model saw it, with both top-3s and the true label: {GALLERY}/index.html"]
+    return "\n".join(lines)
 
 
 def _commands(out: Path) -> dict[str, str]:

@@ -49,6 +49,8 @@ def test_report_sections_hold_real_numbers(pipeline_run):
     exports = re.findall(r"\| (\w+) \| (model_\w+\.\w+) \| ([\d.]+) (?:kB|MB) \|", report)
     assert {row[1] for row in exports} == set(verify["exports"])
     assert "edgecnn run --model" in report and "edgecnn deploy" in report
+    assert "### Where exports and Keras disagree" in report and (out / "gallery" / "index.html").is_file()
+    assert all(f"- {name}: {count} of {verify['images']} images" in report for name, count in verify["gallery"].items())
     html = (out / "report.html").read_text()
     assert "<table>" in html and 'src="curves.png"' in html and 'src="confusion.png"' in html
 
