@@ -29,8 +29,11 @@ def test_signal_keeps_a_playable_video(clip, tmp_path, signum, code, word, serve
     saved = tmp_path / "out.mp4"
     argv = ["run", "--source", str(clip), "--loop", "--fps", "30", "--headless", "--save", str(saved)]
     argv += ["--serve", "127.0.0.1:0"] if serve else []
+    # A shell without job control starts background jobs with SIGINT ignored, and Python keeps an inherited
+    # SIG_IGN: restore the default so the test sends what a terminal's Ctrl-C sends, wherever pytest was started.
     process = subprocess.Popen([sys.executable, "-m", "edgecnn", *argv], cwd=REPO, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for _ in range(15):  # at least 15 predictions printed: the video has frames in it
         assert process.stdout.readline(), process.stderr.read()
     process.send_signal(signum)
