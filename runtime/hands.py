@@ -66,21 +66,8 @@ class Hand:
 
     def crop_box(self, frame_shape: tuple[int, ...], margin: float = 0.25, square: bool = True
                  ) -> tuple[int, int, int, int]:
-        """``(x0, y0, x1, y1)`` around the landmarks, grown by ``margin`` of the larger side on each side, clipped
-        to the frame (a square box stays square where the frame allows)."""
-        xy = self.landmarks[:, :2]
-        (x0, y0), (x1, y1) = xy.min(0), xy.max(0)
-        width, height = x1 - x0, y1 - y0
-        if square:
-            width = height = max(width, height)
-        grow = margin * max(width, height)
-        cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
-        half_w, half_h = width / 2.0 + grow, height / 2.0 + grow
-        frame_h, frame_w = frame_shape[:2]
-        left, top = max(0, int(round(cx - half_w))), max(0, int(round(cy - half_h)))
-        right, bottom = min(frame_w, int(round(cx + half_w))), min(frame_h, int(round(cy + half_h)))
-        return left, top, max(right, left + 1), max(bottom, top + 1)
-
+        """The box the classifier is shown: :func:`landmark_box` of this hand's landmarks."""
+        return landmark_box(self.landmarks, frame_shape, margin, square)
 
 class HandFinder:
     """Palm detector + landmark model on one interpreter backend, with the tracked region between frames."""
@@ -179,6 +166,24 @@ def tiles(shape: tuple[int, ...]) -> list[tuple[int, int, int]]:
     xs = sorted({0, width - tile}) if width > tile else [0]
     ys = sorted({0, height - tile}) if height > tile else [0]
     return [(x, y, tile) for y in ys for x in xs]
+
+
+def landmark_box(landmarks: np.ndarray, frame_shape: tuple[int, ...], margin: float = 0.25, square: bool = True
+                 ) -> tuple[int, int, int, int]:
+    """``(x0, y0, x1, y1)`` around ``(21, 2+)`` landmarks, grown by ``margin`` of the larger side on each side,
+    clipped to the frame (a square box stays square where the frame allows)."""
+    xy = landmarks[:, :2]
+    (x0, y0), (x1, y1) = xy.min(0), xy.max(0)
+    width, height = x1 - x0, y1 - y0
+    if square:
+        width = height = max(width, height)
+    grow = margin * max(width, height)
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    half_w, half_h = width / 2.0 + grow, height / 2.0 + grow
+    frame_h, frame_w = frame_shape[:2]
+    left, top = max(0, int(round(cx - half_w))), max(0, int(round(cy - half_h)))
+    right, bottom = min(frame_w, int(round(cx + half_w))), min(frame_h, int(round(cy + half_h)))
+    return left, top, max(right, left + 1), max(bottom, top + 1)
 
 
 def track_region(hand: Hand) -> RotatedRect:

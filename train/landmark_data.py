@@ -3,7 +3,7 @@
 The same :class:`~edgecnn.runtime.hands.HandFinder` and :func:`~edgecnn.runtime.hands.landmark_features` the live
 loop uses, so the classifier learns exactly what ``edgecnn run --hand auto`` will feed it. Sources with their own
 held-out split keep it; a source without one (rps-real-kaust) holds out whole source clips
-(:func:`~edgecnn.runtime.hand_data.held_out_clip`), not frames, so evaluation sees people and rooms training never
+(:func:`~edgecnn.data.hands.held_out_clip`), not frames, so evaluation sees people and rooms training never
 did. Images where no hand is found are counted per split (``metrics.json``), listed in the data description, and
 not trained on. Training adds the mirror image of every hand (x flipped), so left and right hands look alike.
 """
@@ -16,9 +16,10 @@ import numpy as np
 
 from edgecnn.data.datasets import DatasetSpec
 from edgecnn.data.errors import DataError
+from edgecnn.data.hands import held_out_clip, scan_split
 from edgecnn.data.loader import LabelledImages as Split
+from edgecnn.data.loader import class_folders, sample_per_class
 from edgecnn.data.splits import TrainingData, held_out_split_of
-from edgecnn.runtime.hand_data import class_folders, held_out_clip, scan_split
 from edgecnn.runtime.hands import HandFinder
 
 CACHE_DIR = Path.home() / ".cache" / "edgecnn" / "hands"
@@ -47,7 +48,7 @@ def load_landmark_data(dataset: DatasetSpec, roots: list[Path], limit: int | Non
         for folder, keep, parts in pairs:
             scan = scan_split(folder, finder, names, keep, cache_dir)
             features = scan.features().reshape(-1, 21, 3)
-            chosen = _per_class(np.asarray(scan.labels, dtype=np.int64), limit, seed)
+            chosen = sample_per_class(np.asarray(scan.labels, dtype=np.int64), limit, seed)
             parts.append(Split(features[chosen], np.asarray(scan.labels, dtype=np.int64)[chosen],
                                [str(root)] * len(chosen)))
             key = f"{root.name}/{folder.name}" + ("" if keep is None else " (held-out clips)" if parts is eval_parts
@@ -57,13 +58,13 @@ def load_landmark_data(dataset: DatasetSpec, roots: list[Path], limit: int | Non
         raise DataError("no data roots given")
     if no_hand_roots:
         labels = _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, dataset, cache_dir, not_found)
-    train = _mirrored(_concat(train_parts))
+    train = _mirrored(Split.concat(train_parts))
     description = LandmarkDataDescription({
         "kind": "hand_landmarks", "roots": [str(r.resolve()) for r in roots],
         "no_hand_roots": [str(r.resolve()) for r in no_hand_roots],
         "hold_out": "own validation/test split, else whole source clips (SHA-1 of the clip key, 1 in 5)",
         "no_hand_found": not_found})
-    return TrainingData(labels, train, _concat(eval_parts), dataset.eval_split, description)
+    return TrainingData(labels, train, Split.concat(eval_parts), dataset.eval_split, description)
 
 
 class LandmarkDataDescription:
@@ -96,21 +97,8 @@ def _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, datase
     return combined
 
 
-def _per_class(labels: np.ndarray, limit: int | None, seed: int) -> np.ndarray:
-    if limit is None:
-        return np.arange(len(labels))
-    rng = np.random.default_rng(seed)
-    return np.sort(np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:limit] for c in np.unique(labels)]))
-
-
 def _mirrored(split: Split) -> Split:
     flipped = split.images.copy()
     flipped[:, :, 0] *= -1.0
     return Split(np.concatenate([split.images, flipped]), np.concatenate([split.labels, split.labels]),
                  split.sources + split.sources, split.skipped)
-
-
-def _concat(parts: list[Split]) -> Split:
-    return Split(np.concatenate([p.images for p in parts]).astype(np.float32),
-                 np.concatenate([p.labels for p in parts]),
-                 [s for p in parts for s in p.sources], [s for p in parts for s in p.skipped])

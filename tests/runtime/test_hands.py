@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from runtime_fixtures import REPO, edgecnn_run, one_line_error
 
+from edgecnn.data.hands import clip_key, held_out_clip
 from edgecnn.runtime.classifier import Classifier
 from edgecnn.runtime.contract import HandCrop, ModelContract
 from edgecnn.runtime.errors import ContractError, ModelLoadError, OptionError
 from edgecnn.runtime.gesture import HandGestures
-from edgecnn.runtime.hand_data import clip_key, held_out_clip
 from edgecnn.runtime.hands import LANDMARK_MODEL, PALM_MODEL, HandFinder, landmark_features
 from edgecnn.runtime.images import read_image_rgb
 

@@ -18,10 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
+from edgecnn.data.errors import DataError
+from edgecnn.data.loader import class_folders
 from edgecnn.runtime.atomic import write_bytes_atomic, write_text_atomic
 from edgecnn.runtime.contract import HandCrop
 from edgecnn.runtime.errors import SourceError
-from edgecnn.runtime.hands import HandFinder, landmark_features
+from edgecnn.runtime.hands import HandFinder, landmark_box, landmark_features
 from edgecnn.runtime.images import is_image_file, read_image_rgb
 
 CACHE_VERSION = 1
@@ -56,13 +58,6 @@ class HandScan:
         return len(self.paths) / total if total else 0.0
 
 
-def class_folders(split_dir: Path) -> tuple[str, ...]:
-    """Class folder names of a split, alphabetical, without dot-folders (``.ipynb_checkpoints``)."""
-    if not split_dir.is_dir():
-        raise SourceError(f"{split_dir}: no such split folder (expected <root>/<split>/<class>/<image files>)")
-    return tuple(sorted(p.name for p in split_dir.iterdir() if p.is_dir() and not p.name.startswith(".")))
-
-
 def scan_split(split_dir: str | Path, finder: HandFinder, classes: tuple[str, ...] | None = None,
                keep=None, cache_dir: Path | None = None, frame_size: tuple[int, int] | None = None) -> HandScan:
     """Finds the hand in every image of ``split_dir``; ``keep(path) -> bool`` chooses files (hold-out rules).
@@ -71,7 +66,9 @@ def scan_split(split_dir: str | Path, finder: HandFinder, classes: tuple[str, ..
     would, where the finder also searches tiles of the frame).
     """
     split_dir = Path(split_dir)
-    classes = classes or class_folders(split_dir)
+    if not split_dir.is_dir():
+        raise DataError(f"{split_dir}: no such split folder (expected <root>/<split>/<class>/<image files>)")
+    classes = classes or tuple(class_folders(split_dir))
     cache = _Cache(cache_dir, finder.settings_key() + f"|frame={frame_size}", frame_size)
     scan = HandScan(classes=classes)
     for index, name in enumerate(classes):
@@ -110,7 +107,7 @@ def crop_hands(src: Path, out: Path, finder: HandFinder, crop: HandCrop | None =
         scan = scan_split(split_dir, finder)
         for path, points in zip(scan.paths, scan.landmarks):
             image = read_image_rgb(path)
-            x0, y0, x1, y1 = _box(points, image.shape, crop)
+            x0, y0, x1, y1 = landmark_box(points, image.shape, crop.margin, crop.square)
             import cv2
 
             ok, data = cv2.imencode(".jpg", cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_RGB2BGR),
@@ -124,12 +121,6 @@ def crop_hands(src: Path, out: Path, finder: HandFinder, crop: HandCrop | None =
         write_text_atomic(out / split_dir.name / "no-hand.txt", listing)
         scans[split_dir.name] = scan
     return scans
-
-
-def _box(points: np.ndarray, shape: tuple[int, ...], crop: HandCrop) -> tuple[int, int, int, int]:
-    from edgecnn.runtime.hands import Hand
-
-    return Hand(1.0, points, 0.5, "scan", None).crop_box(shape, crop.margin, crop.square)
 
 
 _CLIP_RULES = (
