@@ -3,7 +3,8 @@
 ``HandFinder.open().find(frame_rgb) -> Hand | None``. Per frame:
 
 1. while a hand is tracked, the landmark model runs on the region the previous frame's landmarks give (no detector);
-2. otherwise the palm detector (:mod:`edgecnn.runtime.palm`) proposes hand regions, best first;
+2. otherwise the palm detector (:mod:`edgecnn.runtime.palm`) proposes hand regions, best first (on the whole frame,
+   then the frame zoomed out for a hand that fills it, then tiles of a large frame for a small hand);
 3. when it finds none (a hand that fills the frame, or is cut by its edge: the detector needs the whole palm), the
    landmark model runs on the whole frame padded to a square before deciding there is no hand.
 
@@ -45,6 +46,9 @@ TRACK_SCALE, TRACK_SHIFT_Y = 2.0, -0.1
 # of the frame's longer side). The landmark model expects an upright hand, so a hand entering from the side (a Pi
 # camera over a table) needs the frame turned; a hand that fills a tight crop needs the view zoomed out. Order and
 # set: the greedy cover of hands found in samples of the rps-real-pi and rps-real-kaust training sets.
+# A hand that fills the frame is too big for the palm detector's anchors: it looks again at the frame shrunk into a
+# larger black square. 1.6: measured on samples of the rps-real-pi training set, 95% -> 98% hands found.
+ZOOM_OUT = 1.6
 TILE_FRACTION, MIN_TILE = 0.6, 192  # tile search: squares of 0.6 of the longer side, never below the detector's size
 FALLBACK_VIEWS = ((0, 1.0), (90, 1.0), (270, 1.0), (270, 1.4))
 
@@ -94,7 +98,7 @@ class HandFinder:
         """Everything that changes what :meth:`find` returns for a still picture (cache keys of scanned folders)."""
         models = "|".join(f"{b.path.name}:{b.path.stat().st_size}" for b in (self.palm, self.landmark))
         return (f"{models}|{self.min_presence}|{self.min_palm_score}|{self.max_palms}|{self.fallback_views}|"
-                f"{self.tile_search}|{TILE_FRACTION}")
+                f"{self.tile_search}|{TILE_FRACTION}|{ZOOM_OUT}")
 
     def reset(self) -> None:
         """Forget the tracked hand (a new, unrelated picture follows: image folders)."""
@@ -115,10 +119,10 @@ class HandFinder:
         return hand
 
     def _detect(self, frame_rgb: np.ndarray) -> Hand | None:
-        tensor, side, pad_x, pad_y = letterbox(frame_rgb)
-        hand = self._palms_to_hand(frame_rgb, tensor, side, pad_x, pad_y)
-        if hand is not None:
-            return hand
+        for zoom_out in (1.0, ZOOM_OUT):
+            hand = self._palms_to_hand(frame_rgb, *letterbox(frame_rgb, zoom_out))
+            if hand is not None:
+                return hand
         for x0, y0, tile in tiles(frame_rgb.shape) if self.tile_search else ():
             # a hand far from the camera is a few pixels in the whole-frame view: look at each part closer
             crop = cv2.resize(frame_rgb[y0:y0 + tile, x0:x0 + tile], (192, 192), interpolation=cv2.INTER_AREA)

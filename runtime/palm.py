@@ -91,19 +91,20 @@ def ssd_anchors() -> np.ndarray:
 _ANCHORS = ssd_anchors()
 
 
-def letterbox(frame_rgb: np.ndarray) -> tuple[np.ndarray, float, float, float]:
-    """The frame padded to a centred square and resized to the detector's input, scaled to [0, 1].
+def letterbox(frame_rgb: np.ndarray, zoom_out: float = 1.0) -> tuple[np.ndarray, float, float, float]:
+    """The frame padded to a centred square (``zoom_out`` times its longer side) and resized to the detector's
+    input, scaled to [0, 1].
 
     Returns the ``(1, 192, 192, 3)`` float32 tensor and ``(side, pad_x, pad_y)`` to map results back.
     """
     height, width = frame_rgb.shape[:2]
-    side = max(height, width)
-    pad_x, pad_y = (side - width) / 2.0, (side - height) / 2.0
-    square = cv2.copyMakeBorder(frame_rgb, int(pad_y), side - height - int(pad_y), int(pad_x),
-                                side - width - int(pad_x), cv2.BORDER_CONSTANT, value=(0, 0, 0))
+    side = int(round(max(height, width) * max(1.0, zoom_out)))
+    pad_x, pad_y = (side - width) // 2, (side - height) // 2
+    square = cv2.copyMakeBorder(frame_rgb, pad_y, side - height - pad_y, pad_x, side - width - pad_x,
+                                cv2.BORDER_CONSTANT, value=(0, 0, 0))
     small = cv2.resize(square, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
     tensor = small.astype(np.float32) * np.float32(1.0 / 255.0)
-    return tensor[None], float(side), float(int(pad_x)), float(int(pad_y))
+    return tensor[None], float(side), float(pad_x), float(pad_y)
 
 
 def decode_palms(regressors: np.ndarray, logits: np.ndarray, side: float, pad_x: float, pad_y: float,
