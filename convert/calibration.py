@@ -44,7 +44,9 @@ def load_calibration(contract: ModelContract, options: CalibrationOptions,
     for _, reason in images.skipped if on_note else ():
         on_note(f"calibration: skipped {reason}")
     counts = images.per_class(len(contract.labels))
-    missing = [label for label, n in zip(contract.labels, counts) if n == 0]
+    # a hand model's no-hand class has no images of its own: its examples are hands imagined in hand-free photos
+    optional = contract.hand_crop.no_hand_label if contract.hand_crop is not None else None
+    missing = [label for label, n in zip(contract.labels, counts) if n == 0 and label != optional]
     if missing:
         raise CalibrationError(f"{images.origin}: calibration data has no readable images of {missing}; every "
                                f"class of {list(contract.labels)} must be covered")

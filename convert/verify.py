@@ -49,7 +49,8 @@ class VerifyOptions:
     repair: RepairOptions | None = field(default_factory=RepairOptions)
     """How to repair a calibrated export that fails its tolerance (the format's remedies); None: ``--no-repair``."""
     gallery: Path | None = None
-    """Folder for the disagreement gallery (``index.html``: every image an export and Keras disagree on); None: none."""
+    """Folder for the disagreement gallery (``index.html``: every image an export and Keras disagree on); None: none.
+    Image models only (a hand-landmark model's inputs are points, not pictures)."""
 
 
 @dataclass
@@ -124,7 +125,9 @@ def verify_artifact(root: str | Path, options: VerifyOptions,
     reference = keras_probabilities(artifact.model_path, contract, images.images)
     truth = images.labels
     keras_accuracy = 100.0 * float((reference.argmax(axis=1) == truth).mean())
-    value_range_problem = _value_range_problem(artifact, images, keras_accuracy)
+    # hand-landmark features have no pixel value range to get wrong
+    value_range_problem = (_value_range_problem(artifact, images, keras_accuracy) if contract.input_kind == "image"
+                           else None)
     source_sha = sha256_of(artifact.model_path)
     reports, versions, tflite_inputs, outputs = [], {}, {}, {}
     for fmt in formats:
@@ -148,7 +151,7 @@ def verify_artifact(root: str | Path, options: VerifyOptions,
             report.diagnosis += _int8_hotspots(report, contract, artifact.model_path, images.images)
     result = VerifyReport(str(artifact.root), images.origin, len(truth), keras_accuracy, reports,
                           [reason for _, reason in images.skipped], versions, value_range_problem)
-    if options.gallery is not None:
+    if options.gallery is not None and contract.input_kind == "image":
         from edgecnn.convert.gallery import gallery_summary, write_gallery
 
         page, written = write_gallery(options.gallery, images.images, truth, contract.labels, reference, outputs,

@@ -1,7 +1,8 @@
 """The typed, versioned description of the data a model was trained on, kept in its contract's ``extra["data"]``.
 
-It says which kind of data (``image_folder`` or ``fashion_mnist_idx``), where (the roots, in order), which split
-folders were trained and evaluated on, and the hold-out rule for a source without a held-out split. Every later stage
+It says which kind of data (``image_folder``, ``fashion_mnist_idx`` or ``hand_landmarks``), where (the roots, in
+order), which split folders were trained and evaluated on, and the hold-out rule for a source without a held-out
+split. Every later stage
 asks it where the held-out images are (:meth:`DataDescription.held_out`) and where the training images are
 (:meth:`DataDescription.training`) instead of reading the dict.
 
@@ -18,16 +19,25 @@ from pathlib import Path
 
 from edgecnn.data.datasets import DatasetSpec
 from edgecnn.data.errors import DataError
-from edgecnn.data.splits import HOLDOUT_EVERY, HOLDOUT_RULE, held_out_by_name, held_out_split_of
+from edgecnn.data.splits import (
+    CLIP_RULE,
+    HOLDOUT_EVERY,
+    HOLDOUT_RULE,
+    held_out_by_name,
+    held_out_clip,
+    held_out_split_of,
+)
 
 VERSION = 1
 """The description format written now; 0 is the unversioned dict of artifacts written before."""
-KINDS = ("image_folder", "fashion_mnist_idx")
+KINDS = ("image_folder", "fashion_mnist_idx", "hand_landmarks")
+RULES = (HOLDOUT_RULE, CLIP_RULE)
 
 
 @dataclass(frozen=True)
 class HashHoldOut:
-    """Sources without their own held-out split: one file in ``every`` of ``split`` is held out by name hash."""
+    """Sources without their own held-out split: one file (or, with :data:`CLIP_RULE`, one source clip) in
+    ``every`` of ``split`` is held out by name hash."""
 
     roots: tuple[str, ...]
     """The roots the rule applies to."""
@@ -36,9 +46,11 @@ class HashHoldOut:
     every: int = HOLDOUT_EVERY
     """One file in this many is held out."""
     rule: str = HOLDOUT_RULE
-    """The rule, as text; only :data:`~edgecnn.data.splits.HOLDOUT_RULE` is known."""
+    """The rule, as text: :data:`~edgecnn.data.splits.HOLDOUT_RULE` (files) or :data:`CLIP_RULE` (whole clips)."""
 
     def is_held_out(self, path: Path) -> bool:
+        if self.rule == CLIP_RULE:
+            return held_out_clip(Path(path).name, 1.0 / self.every)
         return held_out_by_name(Path(path).name, self.every)
 
 
@@ -59,7 +71,8 @@ class DataDescription:
     """What a model was trained on."""
 
     kind: str
-    """``"image_folder"`` or ``"fashion_mnist_idx"``."""
+    """``"image_folder"``, ``"fashion_mnist_idx"`` or ``"hand_landmarks"`` (image folders read through the hand
+    finder)."""
     roots: tuple[str, ...]
     """Data roots, resolved, in the order given; the first is the primary source (calibration, verify)."""
     train_split: str
@@ -131,9 +144,9 @@ class DataDescription:
 
 def _hash_rule(data: dict, where: str) -> HashHoldOut:
     every, rule = data.get("every", HOLDOUT_EVERY), data.get("rule", HOLDOUT_RULE)
-    if rule != HOLDOUT_RULE or not isinstance(every, int) or every < 2:
+    if rule not in RULES or not isinstance(every, int) or every < 2:
         raise DataError(f"{where}: unknown hold-out rule {rule!r} every {every!r}; this edgecnn knows "
-                        f"{HOLDOUT_RULE!r} with every >= 2")
+                        f"{' or '.join(map(repr, RULES))} with every >= 2")
     return HashHoldOut(tuple(data.get("roots") or ()), str(data.get("split") or "train"), every, rule)
 
 

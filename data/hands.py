@@ -12,21 +12,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from edgecnn.data.errors import DataError
-from edgecnn.data.loader import class_folders
+from edgecnn.data.loader import LabelledImages, class_folders, labelled_files
 from edgecnn.runtime.atomic import write_bytes_atomic, write_text_atomic
-from edgecnn.runtime.contract import HandCrop
+from edgecnn.runtime.contract import HandCrop, ModelContract
 from edgecnn.runtime.errors import SourceError
 from edgecnn.runtime.hands import HandFinder, landmark_box, landmark_features
 from edgecnn.runtime.images import is_image_file, read_image_rgb
 
 CACHE_VERSION = 1
+CACHE_DIR = Path.home() / ".cache" / "edgecnn" / "hands"
+"""Where scanned folders' landmarks are kept between runs (one JSON file per finder setting)."""
 
 
 @dataclass
@@ -90,6 +91,43 @@ def scan_split(split_dir: str | Path, finder: HandFinder, classes: tuple[str, ..
     return scan
 
 
+def load_hand_features(folder: Path, contract: ModelContract, limit_per_class: int | None, seed: int = 0,
+                       keep=None, cache_dir: Path | None = CACHE_DIR) -> LabelledImages:
+    """The labelled "images" of a ``hand_landmarks`` model (verify, calibration, bench): the ``(N, 21, 3)`` float32
+    features of the hand the contract's crop policy finds in each image of ``folder/<label>/``.
+
+    Class folders are the model's labels, the no-hand label's folder being optional (hand-free photos: every hand
+    imagined there is an example of it). An image with no hand found has nothing to feed the model: it is listed in
+    ``skipped`` with the reason, as an unreadable file is.
+    """
+    crop = contract.hand_crop
+    found = class_folders(folder)
+    gestures = tuple(label for label in contract.labels if label != crop.no_hand_label)
+    if not set(gestures) <= set(found) or not set(found) <= set(contract.labels):
+        raise DataError(f"{folder}: class folders {found} do not match the hand model's labels {list(gestures)} "
+                        f"(and optionally {crop.no_hand_label!r}: photos without a hand)")
+    finder = HandFinder.open(threads=1, min_presence=crop.min_presence)
+    cache = _Cache(cache_dir, finder.settings_key() + "|frame=None")
+    rng = np.random.default_rng(seed)
+    features, labels, skipped = [], [], []
+    for path, index in labelled_files(folder, contract.labels, limit_per_class, rng, keep):
+        try:
+            points = cache.get(path, finder)
+        except SourceError as err:
+            skipped.append((str(path), str(err)))
+            continue
+        if points is None:
+            skipped.append((str(path), f"{path}: no hand found"))
+            continue
+        features.append(landmark_features(points).reshape(21, 3))
+        labels.append(index)
+    cache.save()
+    if not features:
+        raise DataError(f"{folder}: no hand found in any readable image under {found}")
+    return LabelledImages(np.stack(features), np.asarray(labels, dtype=np.int64), [str(folder)] * len(labels),
+                          skipped, f"{folder} (hands found by {crop.detector})")
+
+
 def find_landmarks(image_rgb: np.ndarray, finder: HandFinder) -> np.ndarray | None:
     """The ``(21, 3)`` landmarks of the most confident hand in one still picture, or None."""
     hand = finder.find(image_rgb, track=False)
@@ -121,38 +159,6 @@ def crop_hands(src: Path, out: Path, finder: HandFinder, crop: HandCrop | None =
         write_text_atomic(out / split_dir.name / "no-hand.txt", listing)
         scans[split_dir.name] = scan
     return scans
-
-
-_CLIP_RULES = (
-    (re.compile(r"^egohands-public-(\d+)"), lambda m: f"egohands-{int(m.group(1)) // 600_000}"),  # 10-min sessions
-    (re.compile(r"^(\d{8})_\d+"), lambda m: f"camera-{m.group(1)}"),  # phone photos: one session per day
-    (re.compile(r"^Photo-on-(\d+-\d+-\d+)"), lambda m: f"photo-booth-{m.group(1)}"),
-    (re.compile(r"^Screen-Shot-(\d{4}-\d\d-\d\d)"), lambda m: f"screenshot-{m.group(1)}"),
-    (re.compile(r"^(\d+)$"), lambda m: f"numbered-{int(m.group(1)) // 100}"),  # numbered frames: runs of 100
-    (re.compile(r"^(.+?)-\d+$"), lambda m: m.group(1)),  # video frames: <clip>-<frame number>
-)
-
-
-def clip_key(file_name: str) -> str:
-    """The source clip of an rps-real-kaust file (Roboflow export names: ``<class>.<source>_<ext>.rf.<hash>_<n>``).
-
-    Frames of one video, photos of one session, or one day's screenshots share a key, so holding out whole keys
-    keeps a person and a room out of training, not just a frame.
-    """
-    stem = file_name.split(".rf.", 1)[0]
-    stem = stem.split(".", 1)[1] if "." in stem else stem
-    stem = re.sub(r"(_(png|jpg|jpeg|mp4|mov))+$", "", stem, flags=re.IGNORECASE)
-    for pattern, key in _CLIP_RULES:
-        match = pattern.match(stem)
-        if match:
-            return key(match)
-    return stem
-
-
-def held_out_clip(file_name: str, fraction: float = 0.2) -> bool:
-    """True for the files whose whole clip is held out (SHA-1 of the clip key: deterministic, any machine)."""
-    digest = hashlib.sha1(clip_key(file_name).encode("utf-8")).digest()
-    return int.from_bytes(digest[:4], "big") / 2**32 < fraction
 
 
 class _Cache:

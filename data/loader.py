@@ -30,7 +30,8 @@ class LabelledImages:
     """Images as the model takes them, with their true class indices."""
 
     images: np.ndarray
-    """``(N, H, W, C)`` uint8 pixels at the model's input size."""
+    """``(N, H, W, C)`` uint8 pixels at the model's input size; for a ``hand_landmarks`` model, the ``(N, 21, 3)``
+    float32 features of the hand found in each image (:func:`edgecnn.data.hands.load_hand_features`)."""
     labels: np.ndarray
     """``(N,)`` int class indices."""
     sources: list[str] = field(default_factory=list)
@@ -155,6 +156,10 @@ def load_labelled(path: Path, contract: ModelContract, split: str | None, limit_
     if (path / IDX_MARKER).is_file():
         return _load_idx(path, contract, split, limit_per_class, seed)
     folder = path / split if split and (path / split).is_dir() else path
+    if contract.input_kind == "hand_landmarks":
+        from edgecnn.data.hands import load_hand_features  # the hand finder's models load only for hand models
+
+        return load_hand_features(folder, contract, limit_per_class, seed, keep)
     found = class_folders(folder)
     if sorted(found) != sorted(contract.labels):
         raise DataError(f"{folder}: class folders {found} do not match the model's labels "

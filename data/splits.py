@@ -2,12 +2,14 @@
 
 Every source is measured on images training never saw: its own held-out split folder (the dataset's name for it,
 else ``validation/`` or ``test/``), or, for a source that has none (rps-real-kaust has only ``train/``), one image in
-:data:`HOLDOUT_EVERY` chosen by the SHA-1 of its file name and kept out of training.
+:data:`HOLDOUT_EVERY` chosen by the SHA-1 of its file name and kept out of training. Hand models hold out whole
+source clips instead (:func:`held_out_clip`), so a person and a room are either trained on or not.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,44 @@ def held_out_by_hash(path: Path) -> bool:
 def held_out_by_name(name: str, every: int = HOLDOUT_EVERY) -> bool:
     """The rule behind :func:`held_out_by_hash`, for any stable name (a file name, or a subject shared by files)."""
     return int(hashlib.sha1(name.encode()).hexdigest(), 16) % every == 0
+
+
+CLIP_FRACTION = 0.2
+"""rps-real-kaust for hand models: this share of its source clips (videos, photo sessions) is held out whole."""
+CLIP_RULE = "sha1(clip key) / 2**32 < fraction"
+"""The rule :func:`held_out_clip` applies, as the data description records it."""
+
+
+_CLIP_RULES = (
+    (re.compile(r"^egohands-public-(\d+)"), lambda m: f"egohands-{int(m.group(1)) // 600_000}"),  # 10-min sessions
+    (re.compile(r"^(\d{8})_\d+"), lambda m: f"camera-{m.group(1)}"),  # phone photos: one session per day
+    (re.compile(r"^Photo-on-(\d+-\d+-\d+)"), lambda m: f"photo-booth-{m.group(1)}"),
+    (re.compile(r"^Screen-Shot-(\d{4}-\d\d-\d\d)"), lambda m: f"screenshot-{m.group(1)}"),
+    (re.compile(r"^(\d+)$"), lambda m: f"numbered-{int(m.group(1)) // 100}"),  # numbered frames: runs of 100
+    (re.compile(r"^(.+?)-\d+$"), lambda m: m.group(1)),  # video frames: <clip>-<frame number>
+)
+
+
+def clip_key(file_name: str) -> str:
+    """The source clip of an rps-real-kaust file (Roboflow export names: ``<class>.<source>_<ext>.rf.<hash>_<n>``).
+
+    Frames of one video, photos of one session, or one day's screenshots share a key, so holding out whole keys
+    keeps a person and a room out of training, not just a frame.
+    """
+    stem = file_name.split(".rf.", 1)[0]
+    stem = stem.split(".", 1)[1] if "." in stem else stem
+    stem = re.sub(r"(_(png|jpg|jpeg|mp4|mov))+$", "", stem, flags=re.IGNORECASE)
+    for pattern, key in _CLIP_RULES:
+        match = pattern.match(stem)
+        if match:
+            return key(match)
+    return stem
+
+
+def held_out_clip(file_name: str, fraction: float = CLIP_FRACTION) -> bool:
+    """True for the files whose whole clip is held out (SHA-1 of the clip key: deterministic, any machine)."""
+    digest = hashlib.sha1(clip_key(file_name).encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < fraction
 
 
 def held_out_split_of(root: Path, preferred: str | None) -> str | None:

@@ -79,11 +79,14 @@ class Classifier:
         return output_to_probabilities(self.backend.invoke(tensor), self.contract, self.backend.output)
 
     def predict(self, pixels: np.ndarray) -> np.ndarray:
-        """``(N, H, W, C)`` uint8 pixels at the model's size -> float32 probabilities ``(N, len(labels))``."""
+        """``(N, H, W, C)`` uint8 pixels at the model's size -> float32 probabilities ``(N, len(labels))``; a
+        ``hand_landmarks`` model takes its float features instead (what the data loader gives for it)."""
         expected = self.contract.input_shape
         if self.contract.input_kind == "hand_landmarks":
-            raise InputShapeError(f"{self.path}: this model reads hand-landmark features, not pixels "
-                                  f"(run it with --hand auto)")
+            if pixels.dtype.kind != "f":
+                raise InputShapeError(f"{self.path}: this model reads hand-landmark features, not pixels "
+                                      f"(run it with --hand auto)")
+            return self.predict_features(pixels)
         if pixels.ndim != 4 or tuple(pixels.shape[1:]) != expected:
             raise InputShapeError(f"{self.path}: expected a batch of shape (N, {', '.join(map(str, expected))}) "
                                   f"uint8 pixels, got {tuple(pixels.shape)}")

@@ -7,7 +7,7 @@ Evaluation sets (all built here, deterministically, from ../shared/data; nothing
 the table):
 - ``pi-validation``: rps-real-pi's own validation split (Pi camera, green background).
 - ``kaust-held-out-clips``: the rps-real-kaust files whose whole source clip is held out
-  (:func:`edgecnn.data.hands.held_out_clip`; other people, rooms and cameras than training).
+  (:func:`edgecnn.data.splits.held_out_clip`; other people, rooms and cameras than training).
 - ``scenes``: 640x480 frames made by placing held-out kaust hand crops at random sizes (25-55% of the frame
   height) and positions (cut by the edge in some) into cats-vs-dogs validation photos enlarged to the frame: a hand
   in front of furniture, a room or an animal.
@@ -27,7 +27,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edgecnn.data.hands import held_out_clip
+from edgecnn.data.splits import held_out_clip
 from edgecnn.runtime.atomic import write_text_atomic
 from edgecnn.runtime.classifier import Classifier
 from edgecnn.runtime.gesture import HandGestures

@@ -3,26 +3,27 @@
 The same :class:`~edgecnn.runtime.hands.HandFinder` and :func:`~edgecnn.runtime.hands.landmark_features` the live
 loop uses, so the classifier learns exactly what ``edgecnn run --hand auto`` will feed it. Sources with their own
 held-out split keep it; a source without one (rps-real-kaust) holds out whole source clips
-(:func:`~edgecnn.data.hands.held_out_clip`), not frames, so evaluation sees people and rooms training never
+(:func:`~edgecnn.data.splits.held_out_clip`), not frames, so evaluation sees people and rooms training never
 did. Images where no hand is found are counted per split (``metrics.json``), listed in the data description, and
 not trained on. Training adds the mirror image of every hand (x flipped), so left and right hands look alike.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from edgecnn.data.datasets import DatasetSpec
+from edgecnn.data.description import DataDescription, HashHoldOut
 from edgecnn.data.errors import DataError
-from edgecnn.data.hands import held_out_clip, scan_split
+from edgecnn.data.hands import CACHE_DIR, scan_split
 from edgecnn.data.loader import LabelledImages as Split
-from edgecnn.data.loader import class_folders, sample_per_class
-from edgecnn.data.splits import TrainingData, held_out_split_of
+from edgecnn.data.loader import class_folders, labelled_files
+from edgecnn.data.splits import CLIP_FRACTION, CLIP_RULE, TrainingData, held_out_clip, held_out_split_of
 from edgecnn.runtime.hands import HandFinder
 
-CACHE_DIR = Path.home() / ".cache" / "edgecnn" / "hands"
 NO_HAND_LABEL = "none"
 CAMERA_FRAME = (480, 640)  # hand-free photos are also seen enlarged to a webcam frame, where tiles are searched
 
@@ -46,38 +47,47 @@ def load_landmark_data(dataset: DatasetSpec, roots: list[Path], limit: int | Non
             pairs = [(train_dir, lambda p: not held_out_clip(p.name), train_parts),
                      (train_dir, lambda p: held_out_clip(p.name), eval_parts)]
         for folder, keep, parts in pairs:
-            scan = scan_split(folder, finder, names, keep, cache_dir)
-            features = scan.features().reshape(-1, 21, 3)
-            chosen = sample_per_class(np.asarray(scan.labels, dtype=np.int64), limit, seed)
-            parts.append(Split(features[chosen], np.asarray(scan.labels, dtype=np.int64)[chosen],
-                               [str(root)] * len(chosen)))
+            scan = scan_split(folder, finder, names, _sampled(folder, names, limit, seed, keep), cache_dir)
+            parts.append(Split(scan.features().reshape(-1, 21, 3), np.asarray(scan.labels, dtype=np.int64),
+                               [str(root)] * len(scan.labels)))
             key = f"{root.name}/{folder.name}" + ("" if keep is None else " (held-out clips)" if parts is eval_parts
                                                    else " (training clips)")
             not_found[key] = len(scan.not_found)
     if labels is None:
         raise DataError("no data roots given")
     if no_hand_roots:
-        labels = _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, dataset, cache_dir, not_found)
+        labels = _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, dataset, cache_dir, not_found,
+                               limit, seed)
     train = _mirrored(Split.concat(train_parts))
-    description = LandmarkDataDescription({
-        "kind": "hand_landmarks", "roots": [str(r.resolve()) for r in roots],
-        "no_hand_roots": [str(r.resolve()) for r in no_hand_roots],
-        "hold_out": "own validation/test split, else whole source clips (SHA-1 of the clip key, 1 in 5)",
-        "no_hand_found": not_found})
+    description = landmark_description(dataset, roots, no_hand_roots, not_found)
     return TrainingData(labels, train, Split.concat(eval_parts), dataset.eval_split, description)
 
 
-class LandmarkDataDescription:
-    """What a hand-landmark model was trained on (the contract's ``extra["data"]``, kind ``hand_landmarks``)."""
+def landmark_description(dataset: DatasetSpec, roots: list[Path], no_hand_roots, not_found: dict) -> DataDescription:
+    """The contract's ``extra["data"]``: a :class:`DataDescription` of kind ``hand_landmarks`` (so verify and
+    calibration find the held-out and training images, and read them through the hand finder again), with the clip
+    hold-out rule for roots without their own split, plus what the finder made of each split."""
+    resolved = [Path(r).resolve() for r in roots]
+    held = {root: held_out_split_of(root, dataset.eval_split) for root in resolved}
+    no_eval = tuple(str(root) for root, split in held.items() if split is None)
+    rule = HashHoldOut(no_eval, dataset.train_split, round(1 / CLIP_FRACTION), CLIP_RULE) if no_eval else None
+    return _WithFinderCounts("hand_landmarks", tuple(map(str, resolved)), dataset.train_split, held[resolved[0]],
+                             rule, no_hand_roots=tuple(str(Path(r).resolve()) for r in no_hand_roots),
+                             no_hand_found=dict(not_found))
 
-    def __init__(self, values: dict):
-        self.values = values
+
+@dataclass(frozen=True)
+class _WithFinderCounts(DataDescription):
+    no_hand_roots: tuple[str, ...] = ()
+    """Photos without hands whose imagined hands were trained as the no-hand class."""
+    no_hand_found: dict = field(default_factory=dict)
+    """Per split, how many images had no hand found (not trained on), and how many hands were imagined."""
 
     def to_dict(self) -> dict:
-        return dict(self.values)
+        return {**super().to_dict(), "no_hand_roots": list(self.no_hand_roots), "no_hand_found": self.no_hand_found}
 
 
-def _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, dataset, cache_dir, counts):
+def _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, dataset, cache_dir, counts, limit, seed):
     combined = tuple(sorted(labels + (NO_HAND_LABEL,)))
     remap = np.array([combined.index(name) for name in labels])
     for parts in (train_parts, eval_parts):
@@ -89,12 +99,23 @@ def _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, datase
         if own_eval is None:
             raise DataError(f"--no-hand-data {root}: expected its own validation/ or test/ split beside train/")
         for split, parts in ((dataset.train_split, train_parts), (own_eval, eval_parts)):
+            folder = root / split
+            keep = _sampled(folder, tuple(class_folders(folder)), limit, seed)
             for frame in (None, CAMERA_FRAME):
-                scan = scan_split(root / split, finder, None, None, cache_dir, frame)
+                scan = scan_split(folder, finder, None, keep, cache_dir, frame)
                 features = scan.features().reshape(-1, 21, 3)
                 parts.append(Split(features, np.full(len(features), none, dtype=np.int64), [str(root)] * len(features)))
                 counts[f"{root.name}/{split} hands imagined ({'camera frame' if frame else 'as is'})"] = len(features)
     return combined
+
+
+def _sampled(folder: Path, names: tuple[str, ...], limit: int | None, seed: int, keep=None):
+    """``keep`` narrowed to ``limit`` images per class, chosen before any hand is searched (a small run stays
+    small); None when every image takes part."""
+    if limit is None:
+        return keep
+    chosen = {path for path, _ in labelled_files(folder, names, limit, np.random.default_rng(seed), keep)}
+    return chosen.__contains__
 
 
 def _mirrored(split: Split) -> Split:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from runtime_fixtures import REPO, edgecnn_run, one_line_error
 
-from edgecnn.data.hands import clip_key, held_out_clip
+from edgecnn.data.splits import clip_key, held_out_clip
 from edgecnn.runtime.classifier import Classifier
 from edgecnn.runtime.contract import HandCrop, ModelContract
 from edgecnn.runtime.errors import ContractError, ModelLoadError, OptionError
