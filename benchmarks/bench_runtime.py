@@ -11,9 +11,14 @@ interpreter thread, one run, side by side:
       putText;
   (c) edgecnn's full loop (``run_live``): read, contract preprocessing, invoke, dequantize, smoothing, overlay with
       top-3 bars and FPS;
-  (d) the chapter's way: Keras preprocessing and ``model.predict`` per frame (needs TensorFlow; --skip-keras).
+  (d) the chapter's way: Keras preprocessing and ``model.predict`` per frame (needs TensorFlow; --skip-keras);
+  (e) (c) with ``--hand auto``: the hand finder (palm detector when nothing is tracked, landmark model every frame)
+      and the CNN on the hand's crop;
+  (f) ``edgecnn run``'s default model (the shipped ``rps_landmarks``, ``--hand auto``): the hand finder and the
+      landmark classifier.
 
-Then ``edgecnn run`` start-up (import + model load + one image, a fresh process: no TensorFlow) and its peak RSS.
+Then ``edgecnn run`` start-up (import + model load + one image, a fresh process: no TensorFlow) and its peak RSS,
+for the CNN with ``--hand off`` and for the default model (both hand models loaded).
 Uses the lead's trained model (artifacts/rps_cnn/) when there is one, otherwise an untrained rps_cnn from the registry
 converted here (timings do not depend on the weights; the output says which was used).
 """
@@ -35,6 +40,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads: k
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "rps-real-pi" / "validation"
 FRAME_SIZE = (640, 480)
+DEFAULT_MODEL = REPO / "runtime" / "models" / "rps_landmarks.tflite"  # what `edgecnn run` loads with no --model
 
 
 def write_video(path: Path, frames: int) -> Path:
@@ -164,14 +170,17 @@ class _Timer:
         pass
 
 
-def bench_edgecnn_loop(model: Path, video: Path) -> list[float]:
+def bench_edgecnn_loop(model: Path, video: Path, hand: str = "off") -> list[float]:
+    """(c), (e), (f): ``run_live`` on the video with ``--hand`` ``hand`` (the hand finder tracks between frames)."""
     from edgecnn.runtime.classifier import Classifier
+    from edgecnn.runtime.gesture import HandGestures
     from edgecnn.runtime.live import LiveOptions, run_live
     from edgecnn.runtime.sources import open_source
 
     classifier = Classifier.open(model, backend="litert", threads=1)
     timer = _Timer()
-    run_live(classifier, open_source(str(video)), LiveOptions(smooth=0.5, window=False), extra_sinks=(timer,))
+    run_live(classifier, open_source(str(video)), LiveOptions(smooth=0.5, window=False), extra_sinks=(timer,),
+             gestures=HandGestures(classifier, hand))
     return list(np.diff(timer.stamps))
 
 
@@ -223,13 +232,13 @@ def bench_keras(keras_path: Path, video: Path, size: tuple[int, int], frames: in
     return times
 
 
-def bench_startup(model: Path, image: Path, repeats: int = 3) -> tuple[float, float]:
+def bench_startup(model: Path, image: Path, extra: tuple[str, ...] = (), repeats: int = 3) -> tuple[float, float]:
     """Best wall seconds and peak RSS (MB) of ``edgecnn run`` classifying one image, each time a fresh process.
 
     A small launcher process runs it and reports its children's peak RSS, so nothing this script loaded counts.
     """
     command = [str(REPO / ".venv" / "bin" / "edgecnn"), "run", "--model", str(model), "--source", str(image),
-               "--headless", "--threads", "1"]
+               "--headless", "--threads", "1", *extra]
     launcher = ("import resource, subprocess, sys, time; start = time.perf_counter(); "
                 "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
                 "print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
@@ -306,13 +315,19 @@ def main() -> None:
         loops["(b) minimal loop: read, BGR->RGB, resize, invoke, putText"] = (
             lambda: bench_reference_loop(model, video, contract.input_size))
         loops["(c) edgecnn run loop: + contract, smoothing, overlay, FPS"] = lambda: bench_edgecnn_loop(model, video)
+        loops["(e) (c) with --hand auto: find + track the hand, CNN on its crop"] = (
+            lambda: bench_edgecnn_loop(model, video, "auto"))
+        loops["(f) edgecnn run's default: --hand auto, rps_landmarks"] = (
+            lambda: bench_edgecnn_loop(DEFAULT_MODEL, video, "auto"))
         results = best_of_rounds(loops, args.rounds)
         if not args.skip_keras and keras_path is not None:
             results.append(("(d) Keras: tf.image.resize + model.predict per frame",
                             bench_keras(keras_path, video, contract.input_size, args.keras_frames)))
         behind = bench_live_lag(model, video)
         own_cli, other_clis = bench_dispatcher()
-        wall, rss = bench_startup(model, sorted(DATA.glob("rock/*.jpg"))[0])
+        image = sorted(DATA.glob("rock/*.jpg"))[0]
+        wall, rss = bench_startup(model, image, ("--hand", "off"))
+        hand_wall, hand_rss = bench_startup(DEFAULT_MODEL, image)
     print(f"model: {description} ({model.name}, {args.format}); video: {args.frames} frames {FRAME_SIZE[0]}x"
           f"{FRAME_SIZE[1]} from {DATA.relative_to(REPO.parent)}; 1 thread; best of {args.rounds} rounds; "
           f"{os.cpu_count()} CPU(s) on this host, "
@@ -328,11 +343,15 @@ def main() -> None:
     print(f"(c)/(b) per frame (p50): {p50['(c)'] / p50['(b)']:.2f}x  (target <= 1.1x)")
     if "(d)" in p50:
         print(f"(d)/(c) per frame (p50): {p50['(d)'] / p50['(c)']:.0f}x  (target >= 30x)")
+    print(f"(e)/(c) per frame (p50): {p50['(e)'] / p50['(c)']:.2f}x, (f)/(c): {p50['(f)'] / p50['(c)']:.2f}x  "
+          f"(--hand auto vs off; target <= 2x)")
     within = np.mean(np.array(behind) <= 1)
     print(f"live source (the video as a 30 fps camera, newest-frame thread): {within:.0%} of predictions at most 1 "
           f"frame behind the newest captured, worst {max(behind)} (target: never more than 1)")
     print(f"edgecnn run start-up (fresh process, import + load + 1 image, best of 3): {wall:.2f} s (target <= 0.5 s); "
           f"peak RSS {rss:.0f} MB (target <= 80 MB)")
+    print(f"edgecnn run start-up, default model with both hand models (--hand auto): {hand_wall:.2f} s "
+          f"(target <= 0.5 s); peak RSS {hand_rss:.0f} MB (target <= 90 MB)")
     print(f"  of which: importing edgecnn run's CLI {own_cli:.2f} s; the dispatcher importing the other stages' CLIs "
           f"{other_clis:.2f} s (best of 3)")
 
