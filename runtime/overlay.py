@@ -10,6 +10,10 @@ import cv2
 import numpy as np
 
 MIN_WIDTH = 320  # small images (28x28 CGI hands) are scaled up so the text stays readable
+_ROW, _BARS_TOP = 18, 44
+PANEL_HEIGHT = _BARS_TOP + 3 * _ROW + 4
+"""Height of the darkened band behind the title and the top-3 bars, in overlay pixels."""
+MIN_HEIGHT = 4 * PANEL_HEIGHT  # smaller frames (225x150 Pi photos) are scaled up so the band covers at most a quarter
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _WHITE, _GRAY, _GREEN, _ORANGE = (255, 255, 255), (70, 70, 70), (60, 220, 60), (0, 160, 255)
 _BOX = (255, 200, 0)
@@ -44,18 +48,18 @@ def describe_no_hand(reason: str, fps: float) -> OverlayText:
 
 
 def draw(frame_rgb: np.ndarray, text: OverlayText, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
-    """Returns a BGR copy of the frame (scaled up to ``MIN_WIDTH`` when smaller) with the overlay drawn on it;
-    ``box`` (frame pixels) is the region the model was shown."""
+    """Returns a BGR copy of the frame (scaled up to at least ``MIN_WIDTH`` x ``MIN_HEIGHT`` when smaller, aspect
+    kept) with the overlay drawn on it; ``box`` (frame pixels) is the region the model was shown."""
     image = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR)
-    scale = 1.0
-    if image.shape[1] < MIN_WIDTH:
-        scale = MIN_WIDTH / image.shape[1]
-        image = cv2.resize(image, (MIN_WIDTH, round(image.shape[0] * scale)), interpolation=cv2.INTER_NEAREST)
+    scale = max(1.0, MIN_WIDTH / image.shape[1], MIN_HEIGHT / image.shape[0])
+    if scale > 1.0:
+        size = (max(MIN_WIDTH, round(image.shape[1] * scale)), max(MIN_HEIGHT, round(image.shape[0] * scale)))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_NEAREST)
     if box is not None:
         x0, y0, x1, y1 = (round(v * scale) for v in box)
         cv2.rectangle(image, (x0, y0), (x1 - 1, y1 - 1), _BOX, 2)
     width = image.shape[1]
-    panel = image[:min(image.shape[0], 44 + 18 * len(text.top) + 4)]
+    panel = image[:min(image.shape[0], _BARS_TOP + _ROW * len(text.top) + 4)]
     panel //= 3  # darken the band behind the text so it reads on any background
     _text(image, text.title, (8, 28), 0.75, _GREEN if text.sure else _ORANGE)
     fps_text = f"{text.fps:.1f} FPS"
@@ -63,7 +67,7 @@ def draw(frame_rgb: np.ndarray, text: OverlayText, box: tuple[int, int, int, int
     _text(image, fps_text, (width - fps_width - 8, 55), 0.5, _WHITE)  # beside the bars, clear of long titles
     bar_width = max(40, width // 4)
     for row, (label, probability) in enumerate(text.top):
-        y = 44 + row * 18
+        y = _BARS_TOP + row * _ROW
         cv2.rectangle(image, (8, y), (8 + bar_width, y + 12), _GRAY, -1)
         cv2.rectangle(image, (8, y), (8 + round(bar_width * probability), y + 12), _GREEN, -1)
         _text(image, f"{label} {probability:.2f}", (14 + bar_width, y + 11), 0.45, _WHITE)

@@ -10,7 +10,7 @@ import pytest
 
 from edgecnn.runtime.errors import OptionError
 from edgecnn.runtime.live import LiveOptions
-from edgecnn.runtime.overlay import describe, draw
+from edgecnn.runtime.overlay import MIN_WIDTH, describe, draw
 from edgecnn.runtime.smoothing import ProbabilitySmoother
 
 LABELS = ("paper", "rock", "scissors")
@@ -27,9 +27,18 @@ def test_overlay_says_unsure_below_the_threshold():
 def test_overlay_draws_on_a_bgr_copy_scaled_up_when_small():
     frame = np.full((28, 28, 3), 200, np.uint8)
     annotated = draw(frame, describe(LABELS, np.array([0.1, 0.8, 0.1], np.float32), 0.5, 12.0))
-    assert annotated.shape == (320, 320, 3)
+    assert annotated.shape[0] == annotated.shape[1] >= MIN_WIDTH
     assert frame.mean() == 200  # the input frame is left alone
     assert (annotated[:50] != 200).any()
+
+
+@pytest.mark.parametrize("height, width", [(150, 225), (28, 28), (240, 320), (480, 640)])
+def test_overlay_band_covers_at_most_a_quarter_of_the_frame(height, width):
+    frame = np.full((height, width, 3), 200, np.uint8)  # a 225x150 rps-real-pi photo, a CGI hand, two cameras
+    annotated = draw(frame, describe(LABELS, np.array([0.1, 0.8, 0.1], np.float32), 0.5, 12.0))
+    darkened = np.flatnonzero((annotated[:, -1] < 200).any(axis=1))  # the band's rows, read at the right edge
+    assert darkened.max() + 1 <= annotated.shape[0] / 4
+    assert abs(annotated.shape[1] / annotated.shape[0] - width / height) < 0.02  # aspect kept
 
 
 def test_smoothing_is_an_exponential_moving_average():
