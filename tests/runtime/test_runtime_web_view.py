@@ -72,13 +72,14 @@ def test_web_view_in_headless_chromium(served, tmp_path):
         browser.get(served + "/")
         assert browser.title == "edgecnn live view"
         image = browser.find_element(By.ID, "stream")
-        labels, frames, deadline = set(), set(), time.time() + 30
+        labels, frames, captions, deadline = set(), set(), set(), time.time() + 30
         while time.time() < deadline and (len(labels) < 2 or len(frames) < 5):
             text = browser.find_element(By.ID, "label").text
             details = browser.find_element(By.ID, "details").text
             if details.startswith("frame "):
                 labels.add(text.split()[0])  # the label name, not its confidence
-                frames.add(details.split()[1])
+                frames.add(details.split()[1].rstrip(","))
+                captions.add(details)
             time.sleep(0.2)
         width = browser.execute_script("return arguments[0].naturalWidth", image)
         browser.save_screenshot(str(tmp_path / "web_view.png"))
@@ -88,6 +89,8 @@ def test_web_view_in_headless_chromium(served, tmp_path):
     assert len(frames) >= 5, f"the page saw frames {frames}"
     assert len(labels) >= 2, f"the label never changed: {labels}"
     assert labels <= {"paper", "rock", "scissors"}
+    # a video's source is its frame number: the caption must not read "frame 42 from 42"
+    assert not [c for c in captions if " from " in c], captions
 
 
 def test_stream_endpoint_serves_jpeg_parts(served):
