@@ -11,9 +11,14 @@ import numpy as np
 
 MIN_WIDTH = 320  # small images (28x28 CGI hands) are scaled up so the text stays readable
 _ROW, _BARS_TOP = 18, 44
-PANEL_HEIGHT = _BARS_TOP + 3 * _ROW + 4
-"""Height of the darkened band behind the title and the top-3 bars, in overlay pixels."""
-MIN_HEIGHT = 4 * PANEL_HEIGHT  # smaller frames (225x150 Pi photos) are scaled up so the band covers at most a quarter
+
+
+def band_height(bars: int) -> int:
+    """Height in overlay pixels of the darkened band behind the title and ``bars`` probability bars."""
+    return _BARS_TOP + _ROW * bars + 4
+
+
+MIN_HEIGHT = 4 * band_height(3)  # smaller frames (225x150 Pi photos) are scaled up so the band covers at most a quarter
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _WHITE, _GRAY, _GREEN, _ORANGE = (255, 255, 255), (70, 70, 70), (60, 220, 60), (0, 160, 255)
 _BOX = (255, 200, 0)
@@ -53,13 +58,13 @@ def draw(frame_rgb: np.ndarray, text: OverlayText, box: tuple[int, int, int, int
     image = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR)
     scale = max(1.0, MIN_WIDTH / image.shape[1], MIN_HEIGHT / image.shape[0])
     if scale > 1.0:
-        size = (max(MIN_WIDTH, round(image.shape[1] * scale)), max(MIN_HEIGHT, round(image.shape[0] * scale)))
+        size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
         image = cv2.resize(image, size, interpolation=cv2.INTER_NEAREST)
     if box is not None:
         x0, y0, x1, y1 = (round(v * scale) for v in box)
         cv2.rectangle(image, (x0, y0), (x1 - 1, y1 - 1), _BOX, 2)
     width = image.shape[1]
-    panel = image[:min(image.shape[0], _BARS_TOP + _ROW * len(text.top) + 4)]
+    panel = image[:min(image.shape[0], band_height(len(text.top)))]
     panel //= 3  # darken the band behind the text so it reads on any background
     _text(image, text.title, (8, 28), 0.75, _GREEN if text.sure else _ORANGE)
     fps_text = f"{text.fps:.1f} FPS"

@@ -53,7 +53,7 @@ def embedding_reader():
 
 
 def scan(parts: dict[str, list[tuple[Path, int]]]) -> dict[str, list]:
-    """``{part: [(label, landmarks 63, mirrored 63, embedding, mirrored embedding) or None per image]}``."""
+    """``{part: [(label, (landmarks 63, mirrored, embedding 672, mirrored) or None when no hand) per image]}``."""
     from edgecnn.runtime.hands import LANDMARK_INPUT, HandFinder, landmark_features
     from edgecnn.runtime.images import read_image_rgb
 
