@@ -14,8 +14,9 @@ interpreter thread, one run, side by side:
   (d) the chapter's way: Keras preprocessing and ``model.predict`` per frame (needs TensorFlow; --skip-keras);
   (e) (c) with ``--hand auto``: the hand finder (palm detector when nothing is tracked, landmark model every frame)
       and the CNN on the hand's crop;
-  (f) ``edgecnn run``'s default model (the shipped ``rps_landmarks``, ``--hand auto``): the hand finder and the
-      landmark classifier.
+  (f) ``edgecnn run``'s default model (``edgecnn.runtime.cli.SHIPPED_MODEL``, ``--hand auto``): the hand finder
+      and the hand classifier;
+  (g) the other shipped hand classifier (``rps_landmarks``, 21 points only), ``--hand auto``.
 
 Then ``edgecnn run`` start-up (import + model load + one image, a fresh process: no TensorFlow) and its peak RSS,
 for the CNN with ``--hand off`` and for the default model (both hand models loaded).
@@ -40,7 +41,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads: k
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "rps-real-pi" / "validation"
 FRAME_SIZE = (640, 480)
-DEFAULT_MODEL = REPO / "runtime" / "models" / "rps_landmarks.tflite"  # what `edgecnn run` loads with no --model
+LANDMARKS_MODEL = REPO / "runtime" / "models" / "rps_landmarks.tflite"
 
 
 def write_video(path: Path, frames: int) -> Path:
@@ -299,6 +300,8 @@ def main() -> None:
     parser.add_argument("--tflite214-python", type=Path, default=REPO / ".venv-runtime-tflite214" / "bin" / "python",
                         help="Python of a tflite-runtime 2.14 environment for row (a'); skipped when missing")
     args = parser.parse_args()
+    from edgecnn.runtime.cli import SHIPPED_MODEL  # what `edgecnn run` loads with no --model
+
     with tempfile.TemporaryDirectory(prefix="bench_runtime_") as tmp:
         workdir = Path(tmp)
         model, keras_path, description = find_or_make_model(args.format, workdir)
@@ -317,8 +320,11 @@ def main() -> None:
         loops["(c) edgecnn run loop: + contract, smoothing, overlay, FPS"] = lambda: bench_edgecnn_loop(model, video)
         loops["(e) (c) with --hand auto: find + track the hand, CNN on its crop"] = (
             lambda: bench_edgecnn_loop(model, video, "auto"))
-        loops["(f) edgecnn run's default: --hand auto, rps_landmarks"] = (
-            lambda: bench_edgecnn_loop(DEFAULT_MODEL, video, "auto"))
+        loops[f"(f) edgecnn run's default: --hand auto, {SHIPPED_MODEL.stem}"] = (
+            lambda: bench_edgecnn_loop(SHIPPED_MODEL, video, "auto"))
+        if SHIPPED_MODEL != LANDMARKS_MODEL:
+            loops["(g) --hand auto, rps_landmarks (21 points only)"] = (
+                lambda: bench_edgecnn_loop(LANDMARKS_MODEL, video, "auto"))
         results = best_of_rounds(loops, args.rounds)
         if not args.skip_keras and keras_path is not None:
             results.append(("(d) Keras: tf.image.resize + model.predict per frame",
@@ -327,7 +333,7 @@ def main() -> None:
         own_cli, other_clis = bench_dispatcher()
         image = sorted(DATA.glob("rock/*.jpg"))[0]
         wall, rss = bench_startup(model, image, ("--hand", "off"))
-        hand_wall, hand_rss = bench_startup(DEFAULT_MODEL, image)
+        hand_wall, hand_rss = bench_startup(SHIPPED_MODEL, image)
     print(f"model: {description} ({model.name}, {args.format}); video: {args.frames} frames {FRAME_SIZE[0]}x"
           f"{FRAME_SIZE[1]} from {DATA.relative_to(REPO.parent)}; 1 thread; best of {args.rounds} rounds; "
           f"{os.cpu_count()} CPU(s) on this host, "

@@ -34,6 +34,27 @@ def _register_data(subparsers) -> None:
                           help="test sets: accept images whose JPEG bytes differ from the reference because "
                                "another Pillow encoded them (names and counts must still match)")
     download.set_defaults(handler=_run_data_download)
+    crop = actions.add_parser(
+        "crop-hands", help="write the hand crop the runtime's hand finder sees in every image of a folder",
+        formatter_class=DefaultsHelpFormatter,
+        description="SRC/<split>/<class>/<images> -> OUT/<split>/<class>/<crops>, cropped as --hand auto crops; "
+                    "OUT/<split>/no-hand.txt lists the images where no hand was found.")
+    crop.add_argument("src", type=Path, metavar="SRC")
+    crop.add_argument("out", type=Path, metavar="OUT")
+    crop.set_defaults(handler=_run_crop_hands)
+    composite = actions.add_parser(
+        "composite-hands", help="place every hand photo of a folder into a larger real photo, as a webcam sees it",
+        formatter_class=DefaultsHelpFormatter,
+        description="SRC/<split>/<class>/<hand photos> -> OUT/<split>/<class>/<640x480 frames>: each hand at a "
+                    "quarter to a half of the frame height, anywhere (sometimes cut by the edge), on a photo from "
+                    "the same split of BACKGROUNDS. File names are kept, so hold-out rules by name still apply.")
+    composite.add_argument("src", type=Path, metavar="SRC")
+    composite.add_argument("backgrounds", type=Path, metavar="BACKGROUNDS",
+                           help="photos without hands, e.g. ../shared/data/cats-vs-dogs (its train/ and "
+                                "validation/ serve the matching splits of SRC)")
+    composite.add_argument("out", type=Path, metavar="OUT")
+    composite.add_argument("--seed", type=int, default=0, help="seed of sizes, positions and background choices")
+    composite.set_defaults(handler=_run_composite_hands)
 
 
 def _run_data_list(args) -> int:
@@ -76,4 +97,32 @@ def _run_data_download(args) -> int:
 
     root = download_dataset(DATASETS[args.name], args.to)
     print(f"edgecnn data: {args.name} -> {root}")
+    return 0
+
+
+def _run_crop_hands(args) -> int:
+    import sys
+
+    from edgecnn.data.hands import crop_hands
+    from edgecnn.runtime.hands import HandFinder
+
+    for split, scan in crop_hands(args.src, args.out, HandFinder.open(threads=1)).items():
+        missing = f"; {len(scan.not_found)} without a hand, listed in {args.out / split / 'no-hand.txt'}"
+        print(f"edgecnn data: {split}: {len(scan.paths)} crops{missing if scan.not_found else ''}")
+        for line in scan.unreadable:
+            print(f"edgecnn data: skipped {line}", file=sys.stderr)
+    return 0
+
+
+def _run_composite_hands(args) -> int:
+    import sys
+
+    from edgecnn.data.composite import CompositeOptions, composite_hands
+
+    counts = composite_hands(args.src, args.backgrounds, args.out, CompositeOptions(seed=args.seed),
+                             progress=lambda message: print(f"edgecnn data: {message}", file=sys.stderr))
+    for split, done in counts.items():
+        for line in done.unreadable:
+            print(f"edgecnn data: skipped {line}", file=sys.stderr)
+        print(f"edgecnn data: {split}: {done.written} frames -> {args.out / split}")
     return 0

@@ -1,4 +1,4 @@
-"""Image folders through the hand finder: crops and landmark features for training, verify and measuring.
+"""Image folders through the hand finder: crops and hand features for training, verify and measuring.
 
 ``<root>/<split>/<class>/<file>`` folders (the layout of every data set here) are read with the runtime's own
 decoder; every image goes through the same :class:`~edgecnn.runtime.hands.HandFinder` the live loop uses, one
@@ -9,6 +9,7 @@ images takes minutes on a Pi-class CPU.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -22,12 +23,28 @@ from edgecnn.data.loader import LabelledImages, class_folders, labelled_files
 from edgecnn.runtime.atomic import write_bytes_atomic, write_text_atomic
 from edgecnn.runtime.contract import HandCrop, ModelContract
 from edgecnn.runtime.errors import SourceError
-from edgecnn.runtime.hands import HandFinder, landmark_box, landmark_features
+from edgecnn.runtime.hands import HandFinder, hand_features, landmark_box
 from edgecnn.runtime.images import is_image_file, read_image_rgb
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: the landmark model's embedding of the hand and of its mirror image are kept too
 CACHE_DIR = Path.home() / ".cache" / "edgecnn" / "hands"
-"""Where scanned folders' landmarks are kept between runs (one JSON file per finder setting)."""
+"""Where scanned folders' hands are kept between runs (one JSON file per finder setting)."""
+
+
+@dataclass(frozen=True)
+class FoundHand:
+    """What the hand finder keeps of the hand in one still picture (a cache entry)."""
+
+    landmarks: np.ndarray
+    """``(21, 3)`` float32 landmarks in image pixels."""
+    embedding: np.ndarray | None = None
+    """``(672,)`` the landmark model's embedding of the hand (None when the landmark model does not return it)."""
+    mirrored_embedding: np.ndarray | None = None
+    """The same for the hand's region flipped left-right (the mirror image training adds)."""
+
+    def features(self, kind: str, mirrored: bool = False) -> np.ndarray:
+        """The flat features a model of input kind ``kind`` reads (:func:`~edgecnn.runtime.hands.hand_features`)."""
+        return hand_features(self.landmarks, self.mirrored_embedding if mirrored else self.embedding, kind, mirrored)
 
 
 @dataclass
@@ -38,8 +55,8 @@ class HandScan:
     """Images in which a hand was found, in folder order."""
     labels: list[int] = field(default_factory=list)
     """Their class indices (alphabetical class folders)."""
-    landmarks: list[np.ndarray] = field(default_factory=list)
-    """Their ``(21, 3)`` landmarks in image pixels."""
+    hands: list[FoundHand] = field(default_factory=list)
+    """Their hands (landmarks in image pixels, embeddings)."""
     not_found: list[Path] = field(default_factory=list)
     """Images where no hand was found."""
     unreadable: list[str] = field(default_factory=list)
@@ -47,11 +64,17 @@ class HandScan:
     classes: tuple[str, ...] = ()
     """Class folder names, in label order."""
 
-    def features(self) -> np.ndarray:
-        """``(N, 63)`` float32 landmark features of the found hands."""
-        if not self.landmarks:
-            return np.zeros((0, 63), dtype=np.float32)
-        return np.stack([landmark_features(points) for points in self.landmarks])
+    @property
+    def landmarks(self) -> list[np.ndarray]:
+        """The ``(21, 3)`` landmarks of the found hands, in image pixels."""
+        return [hand.landmarks for hand in self.hands]
+
+    def features(self, kind: str = "hand_landmarks", mirrored: bool = False) -> np.ndarray:
+        """``(N, F)`` float32 features of the found hands for a model of input kind ``kind`` (``mirrored``: of
+        their mirror images)."""
+        if not self.hands:
+            return np.zeros((0, 63 if kind == "hand_landmarks" else 735), dtype=np.float32)
+        return np.stack([hand.features(kind, mirrored) for hand in self.hands])
 
     @property
     def found_rate(self) -> float:
@@ -77,24 +100,24 @@ def scan_split(split_dir: str | Path, finder: HandFinder, classes: tuple[str, ..
             if not is_image_file(path) or path.name.startswith(".") or (keep is not None and not keep(path)):
                 continue
             try:
-                points = cache.get(path, finder)
+                hand = cache.get(path, finder)
             except SourceError as err:
                 scan.unreadable.append(str(err))
                 continue
-            if points is None:
+            if hand is None:
                 scan.not_found.append(path)
             else:
                 scan.paths.append(path)
                 scan.labels.append(index)
-                scan.landmarks.append(points)
+                scan.hands.append(hand)
     cache.save()
     return scan
 
 
 def load_hand_features(folder: Path, contract: ModelContract, limit_per_class: int | None, seed: int = 0,
                        keep=None, cache_dir: Path | None = CACHE_DIR) -> LabelledImages:
-    """The labelled "images" of a ``hand_landmarks`` model (verify, calibration, bench): the ``(N, 21, 3)`` float32
-    features of the hand the contract's crop policy finds in each image of ``folder/<label>/``.
+    """The labelled "images" of a hand-feature model (verify, calibration, bench): the float32 features (shaped as the
+    contract's ``input_size``) of the hand the contract's crop policy finds in each image of ``folder/<label>/``.
 
     Class folders are the model's labels, the no-hand label's folder being optional (hand-free photos: every hand
     imagined there is an example of it). An image with no hand found has nothing to feed the model: it is listed in
@@ -112,14 +135,14 @@ def load_hand_features(folder: Path, contract: ModelContract, limit_per_class: i
     features, labels, skipped = [], [], []
     for path, index in labelled_files(folder, contract.labels, limit_per_class, rng, keep):
         try:
-            points = cache.get(path, finder)
+            hand = cache.get(path, finder)
         except SourceError as err:
             skipped.append((str(path), str(err)))
             continue
-        if points is None:
+        if hand is None:
             skipped.append((str(path), f"{path}: no hand found"))
             continue
-        features.append(landmark_features(points).reshape(21, 3))
+        features.append(hand.features(contract.input_kind).reshape(contract.input_shape))
         labels.append(index)
     cache.save()
     if not features:
@@ -128,10 +151,13 @@ def load_hand_features(folder: Path, contract: ModelContract, limit_per_class: i
                           skipped, f"{folder} (hands found by {crop.detector})")
 
 
-def find_landmarks(image_rgb: np.ndarray, finder: HandFinder) -> np.ndarray | None:
-    """The ``(21, 3)`` landmarks of the most confident hand in one still picture, or None."""
+def find_hand(image_rgb: np.ndarray, finder: HandFinder) -> FoundHand | None:
+    """The most confident hand in one still picture (with both embeddings when the finder returns them), or None."""
     hand = finder.find(image_rgb, track=False)
-    return None if hand is None else hand.landmarks
+    if hand is None:
+        return None
+    mirrored = finder.mirrored_embedding(image_rgb, hand) if hand.embedding is not None else None
+    return FoundHand(hand.landmarks, hand.embedding, mirrored)
 
 
 def crop_hands(src: Path, out: Path, finder: HandFinder, crop: HandCrop | None = None) -> dict[str, HandScan]:
@@ -162,7 +188,8 @@ def crop_hands(src: Path, out: Path, finder: HandFinder, crop: HandCrop | None =
 
 
 class _Cache:
-    """Landmarks per file, keyed by path, size and mtime, in one JSON file per cache folder and finder setting."""
+    """Found hands per file, keyed by path, size and mtime, in one JSON file per cache folder and finder setting
+    (landmarks rounded to 1/1000 pixel, embeddings as base64 float16: a few kB per image)."""
 
     def __init__(self, folder: Path | None, settings: str, frame_size: tuple[int, int] | None = None):
         self.frame_size = frame_size
@@ -176,24 +203,46 @@ class _Cache:
             except (OSError, ValueError):
                 self.entries = {}  # a broken cache is only lost time: rebuild it
 
-    def get(self, path: Path, finder: HandFinder) -> np.ndarray | None:
+    def get(self, path: Path, finder: HandFinder) -> FoundHand | None:
         stat = path.stat()
         key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
         if key in self.entries:
-            value = self.entries[key]
-            return None if value is None else np.asarray(value, dtype=np.float32)
+            return _from_entry(self.entries[key])
         image = read_image_rgb(path)
         if self.frame_size is not None:
             import cv2
 
             image = cv2.resize(image, self.frame_size[::-1], interpolation=cv2.INTER_LINEAR)
-        points = find_landmarks(image, finder)
-        self.entries[key] = None if points is None else np.round(points, 3).tolist()
+        hand = find_hand(image, finder)
+        self.entries[key] = _to_entry(hand)
         self.dirty = True
-        return points
+        return _from_entry(self.entries[key])  # what a later run will read back, so both runs see the same values
 
     def save(self) -> None:
         if self.file is not None and self.dirty:
             os.makedirs(self.file.parent, exist_ok=True)
             write_text_atomic(self.file, json.dumps(self.entries))
             self.dirty = False
+
+
+def _to_entry(hand: FoundHand | None) -> dict | None:
+    if hand is None:
+        return None
+    entry: dict = {"landmarks": np.round(hand.landmarks, 3).tolist()}
+    for name in ("embedding", "mirrored_embedding"):
+        value = getattr(hand, name)
+        if value is not None:
+            entry[name] = base64.b64encode(np.asarray(value, dtype="<f2").tobytes()).decode("ascii")
+    return entry
+
+
+def _from_entry(entry: dict | None) -> FoundHand | None:
+    if entry is None:
+        return None
+
+    def vector(name: str) -> np.ndarray | None:
+        text = entry.get(name)
+        return None if text is None else np.frombuffer(base64.b64decode(text), dtype="<f2").astype(np.float32)
+
+    return FoundHand(np.asarray(entry["landmarks"], dtype=np.float32), vector("embedding"),
+                     vector("mirrored_embedding"))

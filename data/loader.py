@@ -156,7 +156,7 @@ def load_labelled(path: Path, contract: ModelContract, split: str | None, limit_
     if (path / IDX_MARKER).is_file():
         return _load_idx(path, contract, split, limit_per_class, seed)
     folder = path / split if split and (path / split).is_dir() else path
-    if contract.input_kind == "hand_landmarks":
+    if contract.reads_hand_features:
         from edgecnn.data.hands import load_hand_features  # the hand finder's models load only for hand models
 
         return load_hand_features(folder, contract, limit_per_class, seed, keep)

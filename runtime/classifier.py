@@ -61,10 +61,11 @@ class Classifier:
         return self.contract.labels
 
     def predict_features(self, features: np.ndarray) -> np.ndarray:
-        """``(N, 63)`` float32 hand-landmark features -> float32 probabilities (``hand_landmarks`` models)."""
+        """``(N, F)`` float32 hand features (:func:`edgecnn.runtime.hands.hand_features`) -> float32 probabilities
+        (models whose contract :attr:`~edgecnn.runtime.contract.ModelContract.reads_hand_features`)."""
         expected = self.contract.input_shape
-        if self.contract.input_kind != "hand_landmarks":
-            raise InputShapeError(f"{self.path}: this model reads pixels, not hand-landmark features")
+        if not self.contract.reads_hand_features:
+            raise InputShapeError(f"{self.path}: this model reads pixels, not hand features")
         if features.ndim == 2 and features.shape[1] == expected[0] * expected[1]:
             features = features.reshape(len(features), *expected)
         if tuple(features.shape[1:]) != expected:
@@ -80,11 +81,11 @@ class Classifier:
 
     def predict(self, pixels: np.ndarray) -> np.ndarray:
         """``(N, H, W, C)`` uint8 pixels at the model's size -> float32 probabilities ``(N, len(labels))``; a
-        ``hand_landmarks`` model takes its float features instead (what the data loader gives for it)."""
+        hand-feature model takes its float features instead (what the data loader gives for it)."""
         expected = self.contract.input_shape
-        if self.contract.input_kind == "hand_landmarks":
+        if self.contract.reads_hand_features:
             if pixels.dtype.kind != "f":
-                raise InputShapeError(f"{self.path}: this model reads hand-landmark features, not pixels "
+                raise InputShapeError(f"{self.path}: this model reads hand features, not pixels "
                                       f"(run it with --hand auto)")
             return self.predict_features(pixels)
         if pixels.ndim != 4 or tuple(pixels.shape[1:]) != expected:
@@ -101,8 +102,8 @@ class Classifier:
     def classify(self, frame_rgb: np.ndarray) -> Prediction:
         """One full-size ``(H, W, 3)`` RGB frame -> :class:`Prediction`."""
         start = time.perf_counter()
-        if self.contract.input_kind == "hand_landmarks":
-            raise InputShapeError(f"{self.path}: this model reads hand landmarks, not a frame; "
+        if self.contract.reads_hand_features:
+            raise InputShapeError(f"{self.path}: this model reads a hand's features, not a frame; "
                                   f"classify through edgecnn.runtime.gesture.HandGestures (--hand auto)")
         if frame_rgb.ndim != 3 or frame_rgb.shape[2] != 3:
             raise InputShapeError(f"{self.path}: expected an (H, W, 3) RGB frame, got {tuple(frame_rgb.shape)}")

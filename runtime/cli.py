@@ -12,9 +12,10 @@ from edgecnn.runtime.backends import MAX_THREADS, backend_names
 from edgecnn.runtime.contract import CHANNEL_ORDERS
 from edgecnn.runtime.errors import ModelLoadError, OptionError
 
-# The default: rock-paper-scissors from the hand landmarks, "no hand" when there is none (scripts/ship-hand-model.sh;
-# measured best on held-out people, rooms and empty frames: docs/results/hands.md). The chapter's CNN ships too.
-SHIPPED_MODEL = Path(__file__).resolve().parent / "models" / "rps_landmarks.tflite"
+# The default: rock-paper-scissors from the hand landmark model's embedding and points, "no hand" when there is none
+# (scripts/ship-hand-model.sh; measured best on held-out people, rooms and empty frames: docs/results/hands.md).
+# The 21-points-only classifier and the chapter's CNN ship too.
+SHIPPED_MODEL = Path(__file__).resolve().parent / "models" / "rps_hand_embedding.tflite"
 SHIPPED_CNN = Path(__file__).resolve().parent / "models" / "rps_int8.tflite"
 
 EXAMPLES = """examples:

@@ -31,7 +31,11 @@ SIDECAR_SUFFIX = ".contract.json"
 CHANNEL_ORDERS = ("RGB", "GRAY")
 RESIZE_METHODS = ("bilinear", "nearest", "area")
 ACTIVATIONS = ("softmax", "sigmoid")
-INPUT_KINDS = ("image", "hand_landmarks")
+INPUT_KINDS = ("image", "hand_landmarks", "hand_embedding")
+HAND_FEATURE_SHAPES = {"hand_landmarks": (21, 3), "hand_embedding": (1, 672 + 63)}
+"""Input kinds read from the hand finder rather than pixels, and the ``input_size`` each declares
+(:func:`edgecnn.runtime.hands.hand_features`: the 21 points' 63 features; the landmark model's 672-value embedding
+then those 63)."""
 HAND_DETECTORS = ("mediapipe_hands_lite",)
 
 
@@ -99,9 +103,10 @@ class ModelContract:
     input_kind: str = "image"
     """``"image"``: pixels of ``input_size``. ``"hand_landmarks"``: the 63 features
     :func:`edgecnn.runtime.hands.landmark_features` makes of the hand landmark model's 21 points (``input_size``
-    is then ``(21, 3)``)."""
+    is then ``(21, 3)``). ``"hand_embedding"``: the hand landmark model's own 672-value embedding of the hand, then
+    those 63 (``input_size`` ``(1, 735)``). See :data:`HAND_FEATURE_SHAPES`."""
     hand_crop: HandCrop | None = None
-    """How to find and crop the hand before the model (None: the whole frame); required for ``hand_landmarks``."""
+    """How to find and crop the hand before the model (None: the whole frame); required for the hand-feature kinds."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Free-form details (e.g. the export options); never needed to run the model."""
     schema_version: int = SCHEMA_VERSION
@@ -117,9 +122,14 @@ class ModelContract:
         return 1 if self.channel_order == "GRAY" else 3
 
     @property
+    def reads_hand_features(self) -> bool:
+        """True for a model fed by the hand finder's features (:data:`HAND_FEATURE_SHAPES`), not by pixels."""
+        return self.input_kind in HAND_FEATURE_SHAPES
+
+    @property
     def input_shape(self) -> tuple[int, ...]:
-        """``(height, width, channels)`` of one input image; ``(21, 3)`` for a hand-landmark model."""
-        if self.input_kind == "hand_landmarks":
+        """``(height, width, channels)`` of one input image; the features' shape for a hand-feature model."""
+        if self.reads_hand_features:
             return (self.input_size[0], self.input_size[1])
         return (self.input_size[0], self.input_size[1], self.channels)
 
@@ -256,8 +266,10 @@ def _problems(contract: ModelContract) -> list[str]:
         problems.append(f"a sigmoid output needs exactly 2 labels, got {len(contract.labels)}")
     if contract.input_kind not in INPUT_KINDS:
         problems.append(f"input_kind must be one of {INPUT_KINDS}, got {contract.input_kind!r}")
-    elif contract.input_kind == "hand_landmarks" and (contract.hand_crop is None or contract.input_size != (21, 3)):
-        problems.append("a hand_landmarks model needs a hand_crop and input_size (21, 3)")
+    elif contract.reads_hand_features and (contract.hand_crop is None
+                                           or tuple(contract.input_size) != HAND_FEATURE_SHAPES[contract.input_kind]):
+        problems.append(f"a {contract.input_kind} model needs a hand_crop and input_size "
+                        f"{HAND_FEATURE_SHAPES[contract.input_kind]}")
     crop = contract.hand_crop
     if crop is not None:
         if crop.detector not in HAND_DETECTORS:

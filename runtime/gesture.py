@@ -1,8 +1,9 @@
 """Frame -> hand -> classifier: what ``edgecnn run --hand {auto,roi,off}`` shows the model.
 
 * ``auto``: :class:`~edgecnn.runtime.hands.HandFinder` finds the hand; an image model sees the square crop around its
-  landmarks (the contract's :class:`~edgecnn.runtime.contract.HandCrop`), a ``hand_landmarks`` model reads the
-  landmarks themselves. No hand: no class, ``reason`` says why.
+  landmarks (the contract's :class:`~edgecnn.runtime.contract.HandCrop`); a hand-feature model
+  (``hand_landmarks``, ``hand_embedding``) reads the landmarks, or the landmark model's embedding of the hand.
+  No hand: no class, ``reason`` says why.
 * ``roi``: a fixed box in the middle of the frame ("hold your hand here"); the model sees only that box, and only
   when the landmark model sees a hand in it.
 * ``off``: the whole frame, as the chapter's models were trained.
@@ -18,7 +19,7 @@ import numpy as np
 from edgecnn.runtime.classifier import Classifier, Prediction
 from edgecnn.runtime.contract import HandCrop
 from edgecnn.runtime.errors import OptionError
-from edgecnn.runtime.hands import Hand, HandFinder, landmark_features
+from edgecnn.runtime.hands import LANDMARK_MODEL, Hand, HandFinder, hand_features
 from edgecnn.runtime.palm import RotatedRect
 
 HAND_MODES = ("auto", "roi", "off")
@@ -53,9 +54,9 @@ class HandGestures:
     def __init__(self, classifier: Classifier, mode: str, finder: HandFinder | None = None):
         if mode not in HAND_MODES:
             raise OptionError(f"--hand must be one of {', '.join(HAND_MODES)}, got {mode!r}")
-        landmarks = classifier.contract.input_kind == "hand_landmarks"
-        if landmarks and mode == "off":
-            raise OptionError(f"{classifier.path}: this model reads hand landmarks; --hand off cannot feed it "
+        reads_hand = classifier.contract.reads_hand_features
+        if reads_hand and mode == "off":
+            raise OptionError(f"{classifier.path}: this model reads a hand's features; --hand off cannot feed it "
                               f"(use --hand auto or roi)")
         self.classifier, self.mode = classifier, mode
         self.crop = classifier.contract.hand_crop or DEFAULT_CROP
@@ -63,6 +64,9 @@ class HandGestures:
         needs_finder = mode != "off"  # roi too: an empty box is "no hand", not a class
         self.finder = finder if finder is not None or not needs_finder else HandFinder.open(
             backend=None, threads=classifier.backend.info.threads, min_presence=self.crop.min_presence)
+        if classifier.contract.input_kind == "hand_embedding" and self.finder is not None and not self.finder.embeds:
+            raise OptionError(f"{classifier.path}: this model reads the hand landmark model's embedding, which "
+                              f"{self.finder.landmark.path} does not return (use {LANDMARK_MODEL.name})")
 
     def reset(self) -> None:
         """The next frame is unrelated to the last (another file of a folder)."""
@@ -92,9 +96,11 @@ class HandGestures:
         return GestureResult(prediction, box, hand, None, (time.perf_counter() - start) * 1000.0)
 
     def _predict(self, frame_rgb: np.ndarray, box: tuple[int, int, int, int], hand: Hand | None) -> Prediction:
-        if hand is not None and self.classifier.contract.input_kind == "hand_landmarks":
+        contract = self.classifier.contract
+        if hand is not None and contract.reads_hand_features:
             start = time.perf_counter()
-            probabilities = self.classifier.predict_features(landmark_features(hand.landmarks)[None])[0]
+            features = hand_features(hand.landmarks, hand.embedding, contract.input_kind)
+            probabilities = self.classifier.predict_features(features[None])[0]
             index = int(np.argmax(probabilities))
             return Prediction(index, self.classifier.labels[index], float(probabilities[index]), probabilities,
                               (time.perf_counter() - start) * 1000.0)

@@ -35,8 +35,10 @@ from edgecnn.runtime.palm import (
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 PALM_MODEL = MODELS_DIR / "palm_detection_lite.tflite"
-LANDMARK_MODEL = MODELS_DIR / "hand_landmark_lite.tflite"
+LANDMARK_MODEL = MODELS_DIR / "hand_landmark_lite_embedding.tflite"
+"""MediaPipe's landmark model with its pooled features as a 5th output (``scripts/expose-hand-embedding.py``)."""
 LANDMARK_INPUT = 224
+EMBEDDING_SIZE = 672  # the landmark model's global-average-pooled features, read by its three heads
 LANDMARKS = 21
 WRIST, INDEX_BASE, MIDDLE_BASE, RING_BASE, PINKY_BASE = 0, 5, 9, 13, 17
 # Landmarks -> next frame's region (hand_landmark_landmarks_to_roi.pbtxt): palm points, upright, 2x, nudged up.
@@ -67,6 +69,9 @@ class Hand:
     """``"tracking"``, ``"palm"`` (the palm detector) or ``"frame"`` (landmarks on the whole frame)."""
     region: RotatedRect
     """The region the landmark model was shown."""
+    embedding: np.ndarray | None = None
+    """``(672,)`` float32: the landmark model's pooled features of that region (what its heads read); None when the
+    landmark model file does not expose them (MediaPipe's unchanged file has 4 outputs)."""
 
     def crop_box(self, frame_shape: tuple[int, ...], margin: float = 0.25, square: bool = True
                  ) -> tuple[int, int, int, int]:
@@ -84,8 +89,9 @@ class HandFinder:
         self.fallback_views = fallback_views
         self.min_presence, self.min_palm_score, self.max_palms = min_presence, min_palm_score, max_palms
         self._tracked: RotatedRect | None = None
-        _check_io(palm, ((1, 192, 192, 3),), 2)
-        _check_io(landmark, ((1, LANDMARK_INPUT, LANDMARK_INPUT, 3),), 4)
+        _check_io(palm, ((1, 192, 192, 3),), (2,))
+        self.embeds = _check_io(landmark, ((1, LANDMARK_INPUT, LANDMARK_INPUT, 3),), (4, 5)) == 5
+        """Whether the landmark model returns its embedding too (:attr:`Hand.embedding`)."""
 
     @classmethod
     def open(cls, palm_model: str | Path = PALM_MODEL, landmark_model: str | Path = LANDMARK_MODEL,
@@ -153,11 +159,21 @@ class HandFinder:
     def _landmarks(self, frame_rgb: np.ndarray, region: RotatedRect, found_by: str) -> Hand | None:
         crop = region.crop(frame_rgb, LANDMARK_INPUT)
         tensor = (crop.astype(np.float32) * np.float32(1.0 / 255.0))[None]
-        points, presence, handedness = _landmark_outputs(self.landmark.invoke_all(tensor))
+        points, presence, handedness, embedding = _landmark_outputs(self.landmark.invoke_all(tensor))
         if presence < self.min_presence:
             return None
         landmarks = region.to_frame(points.reshape(LANDMARKS, 3).astype(np.float64), LANDMARK_INPUT)
-        return Hand(presence, landmarks.astype(np.float32), handedness, found_by, region)
+        return Hand(presence, landmarks.astype(np.float32), handedness, found_by, region, embedding)
+
+    def mirrored_embedding(self, frame_rgb: np.ndarray, hand: Hand) -> np.ndarray:
+        """The embedding of ``hand``'s region flipped left-right: the same hand as the other hand (training data)."""
+        crop = np.ascontiguousarray(hand.region.crop(frame_rgb, LANDMARK_INPUT)[:, ::-1])
+        tensor = (crop.astype(np.float32) * np.float32(1.0 / 255.0))[None]
+        embedding = _landmark_outputs(self.landmark.invoke_all(tensor))[3]
+        if embedding is None:
+            raise ModelLoadError(f"{self.landmark.path}: this landmark model does not return its embedding "
+                                 f"(expected {LANDMARK_MODEL.name}, made by scripts/expose-hand-embedding.py)")
+        return embedding
 
 
 def tiles(shape: tuple[int, ...]) -> list[tuple[int, int, int]]:
@@ -224,16 +240,38 @@ def landmark_features(landmarks: np.ndarray) -> np.ndarray:
     return upright.astype(np.float32).ravel()
 
 
+def hand_features(landmarks: np.ndarray, embedding: np.ndarray | None, kind: str, mirrored: bool = False
+                  ) -> np.ndarray:
+    """The flat float32 features a model of contract ``input_kind`` ``kind`` reads for one hand.
+
+    ``hand_landmarks``: the 63 :func:`landmark_features`. ``hand_embedding``: the landmark model's 672-value
+    embedding followed by those 63. ``mirrored``: the landmark part flipped left-right (x negated), for the mirror
+    image of the hand; the caller passes the mirror image's own embedding (:meth:`HandFinder.mirrored_embedding`).
+    """
+    points = landmark_features(landmarks)
+    if mirrored:
+        points[0::3] *= -1.0
+    if kind == "hand_landmarks":
+        return points
+    if kind != "hand_embedding":
+        raise ValueError(f"not a hand feature kind: {kind!r}")
+    if embedding is None:
+        raise ModelLoadError(f"this model reads the hand landmark model's embedding, which {LANDMARK_MODEL.name} "
+                             f"returns and this landmark model does not")
+    return np.concatenate([np.asarray(embedding, dtype=np.float32).ravel(), points])
+
+
 def _palm_outputs(outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     by_width = sorted(outputs, key=lambda o: o.shape[-1])
     return by_width[1], by_width[0]  # (1, 2016, 18) regressors, (1, 2016, 1) score logits
 
 
-def _landmark_outputs(outputs: list[np.ndarray]) -> tuple[np.ndarray, float, float]:
-    # MediaPipe's order: landmarks (63), presence (1), handedness (1), world landmarks (63)
+def _landmark_outputs(outputs: list[np.ndarray]) -> tuple[np.ndarray, float, float, np.ndarray | None]:
+    # MediaPipe's order: landmarks (63), presence (1), handedness (1), world landmarks (63), then ours: embedding (672)
     # the lite model ends both scores in its own sigmoid (measured: 0.014 presence on a black picture)
     points, presence, handedness = outputs[0], outputs[1], outputs[2]
-    return points, _probability(presence), _probability(handedness)
+    embedding = outputs[4].reshape(EMBEDDING_SIZE).astype(np.float32) if len(outputs) > 4 else None
+    return points, _probability(presence), _probability(handedness), embedding
 
 
 def _probability(tensor: np.ndarray) -> float:
@@ -241,10 +279,13 @@ def _probability(tensor: np.ndarray) -> float:
     return min(1.0, max(0.0, value)) if math.isfinite(value) else 0.0
 
 
-def _check_io(backend: Backend, inputs: tuple[tuple[int, ...], ...], outputs: int) -> None:
+def _check_io(backend: Backend, inputs: tuple[tuple[int, ...], ...], outputs: tuple[int, ...]) -> int:
+    """How many outputs the model has, after checking its input shape and that the count is one of ``outputs``."""
     shape = tuple(1 if d is None else d for d in backend.input.shape)
     if shape != inputs[0]:
         raise ModelLoadError(f"{backend.path}: expected a hand model taking {inputs[0]}, this one takes {shape}")
-    count = len(backend.invoke_all(np.zeros(inputs[0], dtype=np.float32)))
-    if count != outputs:
-        raise ModelLoadError(f"{backend.path}: expected a hand model with {outputs} outputs, this one has {count}")
+    results = backend.invoke_all(np.zeros(inputs[0], dtype=np.float32))
+    if len(results) not in outputs or (len(results) == 5 and results[4].size != EMBEDDING_SIZE):
+        raise ModelLoadError(f"{backend.path}: expected a hand model with {' or '.join(map(str, outputs))} outputs, "
+                             f"this one has {len(results)}")
+    return len(results)

@@ -27,6 +27,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edgecnn.data.composite import CompositeOptions, place_hand
 from edgecnn.data.splits import held_out_clip
 from edgecnn.runtime.atomic import write_text_atomic
 from edgecnn.runtime.classifier import Classifier
@@ -56,22 +57,12 @@ def backgrounds(count: int) -> list[np.ndarray]:
 
 
 def scenes(hands: list[tuple[np.ndarray, int]], rooms: list[np.ndarray], seed: int = 7):
+    """Each hand at 25-55% of the frame height, anywhere, up to a fifth of it past the edge
+    (:func:`edgecnn.data.composite.place_hand`, the frames ``edgecnn data composite-hands`` makes)."""
     rng = np.random.default_rng(seed)
-    made = []
-    for index, (hand, label) in enumerate(hands):
-        frame = rooms[index % len(rooms)].copy()
-        side = int(FRAME[0] * rng.uniform(0.25, 0.55))
-        scale = side / max(hand.shape[:2])
-        patch = cv2.resize(hand, (max(1, round(hand.shape[1] * scale)), max(1, round(hand.shape[0] * scale))),
-                           interpolation=cv2.INTER_AREA)
-        ph, pw = patch.shape[:2]
-        # positions reach past the frame edge by up to a fifth of the hand: hands cut by the edge happen
-        x = int(rng.uniform(-0.2 * pw, FRAME[1] - 0.8 * pw))
-        y = int(rng.uniform(-0.2 * ph, FRAME[0] - 0.8 * ph))
-        x0, y0, x1, y1 = max(0, x), max(0, y), min(FRAME[1], x + pw), min(FRAME[0], y + ph)
-        frame[y0:y1, x0:x1] = patch[y0 - y:y1 - y, x0 - x:x1 - x]
-        made.append((frame, label))
-    return made
+    options = CompositeOptions(frame_size=FRAME)
+    return [(place_hand(rooms[index % len(rooms)], hand, rng, options), label)
+            for index, (hand, label) in enumerate(hands)]
 
 
 def measure(gestures: HandGestures, items) -> tuple[float, float, float]:
@@ -94,9 +85,11 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=0, help="at most about this many images per hand set")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "hands.md")
     args = parser.parse_args()
+    shipped = {"rps_cnn (shipped int8)": "rps_int8", "rps_landmarks (shipped)": "rps_landmarks",
+               "rps_hand_embedding (shipped)": "rps_hand_embedding"}
     models = dict(item.split("=", 1) for item in args.model) or {
-        "rps_cnn (shipped int8)": str(ROOT / "runtime/models/rps_int8.tflite"),
-        "rps_landmarks (shipped)": str(ROOT / "runtime/models/rps_landmarks.tflite")}
+        name: str(ROOT / f"runtime/models/{file}.tflite") for name, file in shipped.items()
+        if (ROOT / f"runtime/models/{file}.tflite").is_file()}
     pi, kaust = hand_set("pi-validation", args.limit), hand_set("kaust", args.limit)
     rooms = backgrounds(200)
     sets = {"pi-validation": pi, "kaust-held-out-clips": kaust, "scenes": scenes(kaust, rooms),
@@ -104,7 +97,7 @@ def main() -> int:
     rows = []
     for name, path in models.items():
         classifier = Classifier.open(path, threads=1)
-        modes = ("auto", "roi") if classifier.contract.input_kind == "hand_landmarks" else ("off", "roi", "auto")
+        modes = ("auto", "roi") if classifier.contract.reads_hand_features else ("off", "roi", "auto")
         for mode in modes:
             gestures = HandGestures(classifier, mode)
             cells = []

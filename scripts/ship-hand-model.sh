@@ -1,38 +1,43 @@
 #!/usr/bin/env bash
-# Rebuilds the default model of `edgecnn run`: the rock-paper-scissors classifier on MediaPipe's 21 hand landmarks
-# (runtime/models/rps_landmarks.tflite + rps_landmarks.json), then the webcam table docs/results/hands.md.
+# Rebuilds a shipped hand-gesture classifier (runtime/models/MODEL.tflite + MODEL.json), then the webcam table
+# docs/results/hands.md:
 #
-#   scripts/ship-hand-model.sh   # 1,220 s here the first time (finding hands in ~7,600 photos, cached after), ~2 min later
+#   scripts/ship-hand-model.sh rps_hand_embedding   # the default of `edgecnn run`: the landmark model's embedding + points
+#   scripts/ship-hand-model.sh rps_landmarks        # the 21 points only
 #
-# The hand models themselves come from scripts/fetch-hand-models.py (pinned mediapipe wheel).
+# The first run finds the hand in ~7,600 photos (and ~4,000 more enlarged to a camera frame) and caches it
+# (~/.cache/edgecnn/hands); later runs only train. The hand models themselves come from scripts/fetch-hand-models.py
+# (pinned mediapipe wheel) and scripts/expose-hand-embedding.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EDGECNN=${EDGECNN:-.venv/bin/edgecnn}
 PYTHON=${PYTHON:-.venv/bin/python}
 DATA=${DATA:-../shared/data}
-OUT=${OUT:-artifacts/rps_landmarks}
+MODEL=${1:-rps_hand_embedding}
+case "$MODEL" in rps_hand_embedding|rps_landmarks) ;; *) echo "ship-hand-model.sh: MODEL must be rps_hand_embedding or rps_landmarks, got '$MODEL'" >&2; exit 2;; esac
+OUT=${OUT:-artifacts/$MODEL}
 
-train=("$EDGECNN" train rps_landmarks --data "$DATA/rps-real-pi" --data "$DATA/rps-real-kaust"
+train=("$EDGECNN" train "$MODEL" --data "$DATA/rps-real-pi" --data "$DATA/rps-real-kaust"
        --no-hand-data "$DATA/cats-vs-dogs" --out "$OUT")
 convert=("$EDGECNN" convert "$OUT" --formats tflite_float32)
 measure=("$PYTHON" scripts/measure_hands.py --limit 200)
 "${train[@]}"
 "${convert[@]}"
-cp "$OUT/model_tflite_float32.tflite" runtime/models/rps_landmarks.tflite
-"$PYTHON" - "$OUT" "${train[*]}" "${convert[*]}" "${measure[*]}" <<'PY'
+"$PYTHON" - "$MODEL" "$OUT" "${train[*]}" "${convert[*]}" "${measure[*]}" <<'PY'
 import hashlib, json, sys
 from pathlib import Path
-from edgecnn.runtime.atomic import write_text_atomic
-out, commands = Path(sys.argv[1]), sys.argv[2:]
+from edgecnn.runtime.atomic import write_bytes_atomic, write_text_atomic
+name, out, commands = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
 metrics = json.loads((out / "metrics.json").read_text())
 contract = json.loads((out / "model.keras.contract.json").read_text())
-model = Path("runtime/models/rps_landmarks.tflite")
+model = Path(f"runtime/models/{name}.tflite")
+write_bytes_atomic(model, (out / "model_tflite_float32.tflite").read_bytes())
 record = {"commands": commands, "format": "tflite_float32",
           "sha256": hashlib.sha256(model.read_bytes()).hexdigest(),
           "training": {k: metrics.get(k) for k in ("epochs_run", "train_count", "eval_count", "eval_accuracy",
                                                    "eval_accuracy_by_source", "confusion_matrix", "labels",
                                                    "train_seconds")},
           "data": contract["extra"]["data"]}
-write_text_atomic("runtime/models/rps_landmarks.json", json.dumps(record, indent=2) + "\n")
+write_text_atomic(f"runtime/models/{name}.json", json.dumps(record, indent=2) + "\n")
 PY
 "${measure[@]}"

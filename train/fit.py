@@ -18,7 +18,7 @@ from edgecnn.data.errors import DataError
 from edgecnn.data.splits import TrainingData, load_training_data
 from edgecnn.errors import EdgecnnError
 from edgecnn.runtime.atomic import atomic_directory
-from edgecnn.runtime.contract import read_sidecar, write_sidecar
+from edgecnn.runtime.contract import HAND_FEATURE_SHAPES, read_sidecar, write_sidecar
 from edgecnn.train import precision
 from edgecnn.train import resume as backups
 from edgecnn.train import strategy as strategies
@@ -148,11 +148,11 @@ def _load(spec: ModelSpec, options: TrainOptions) -> TrainingData:
     for root in roots:
         if not root.is_dir():
             raise DataError(f"--data {root}: no such folder")
-    if spec.input_kind == "hand_landmarks":
+    if spec.input_kind in HAND_FEATURE_SHAPES:
         from edgecnn.train.landmark_data import load_landmark_data
 
         no_hand = [Path(p) for p in options.no_hand_data] or find_roots(get_dataset("cats_vs_dogs"))
-        data = load_landmark_data(dataset, roots, options.limit, options.seed, no_hand)
+        data = load_landmark_data(dataset, roots, options.limit, options.seed, no_hand, kind=spec.input_kind)
     else:
         data = load_training_data(dataset, roots, spec.input_shape, options.limit, options.seed, spec.resize)
     if len(data.labels) != spec.num_classes:

@@ -1,11 +1,12 @@
-"""Training data for ``hand_landmarks`` models: every image through the runtime's hand finder, as features.
+"""Training data for hand-feature models: every image through the runtime's hand finder, as features.
 
-The same :class:`~edgecnn.runtime.hands.HandFinder` and :func:`~edgecnn.runtime.hands.landmark_features` the live
+The same :class:`~edgecnn.runtime.hands.HandFinder` and :func:`~edgecnn.runtime.hands.hand_features` the live
 loop uses, so the classifier learns exactly what ``edgecnn run --hand auto`` will feed it. Sources with their own
 held-out split keep it; a source without one (rps-real-kaust) holds out whole source clips
 (:func:`~edgecnn.data.splits.held_out_clip`), not frames, so evaluation sees people and rooms training never
 did. Images where no hand is found are counted per split (``metrics.json``), listed in the data description, and
-not trained on. Training adds the mirror image of every hand (x flipped), so left and right hands look alike.
+not trained on. Training adds the mirror image of every hand (landmarks x-flipped, the embedding of the flipped
+region), so left and right hands look alike.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from edgecnn.data.hands import CACHE_DIR, scan_split
 from edgecnn.data.loader import LabelledImages as Split
 from edgecnn.data.loader import class_folders, labelled_files
 from edgecnn.data.splits import CLIP_FRACTION, CLIP_RULE, TrainingData, held_out_clip, held_out_split_of
+from edgecnn.runtime.contract import HAND_FEATURE_SHAPES
 from edgecnn.runtime.hands import HandFinder
 
 NO_HAND_LABEL = "none"
@@ -29,10 +31,13 @@ CAMERA_FRAME = (480, 640)  # hand-free photos are also seen enlarged to a webcam
 
 
 def load_landmark_data(dataset: DatasetSpec, roots: list[Path], limit: int | None, seed: int,
-                       no_hand_roots: list[Path] = (), cache_dir: Path | None = CACHE_DIR) -> TrainingData:
-    """Hands of ``roots`` by class; with ``no_hand_roots`` (photos without hands, any class folders), every hand the
-    finder imagines in them becomes an example of the extra class :data:`NO_HAND_LABEL`."""
+                       no_hand_roots: list[Path] = (), cache_dir: Path | None = CACHE_DIR,
+                       kind: str = "hand_landmarks") -> TrainingData:
+    """Hands of ``roots`` by class, as the features of input kind ``kind``
+    (:data:`~edgecnn.runtime.contract.HAND_FEATURE_SHAPES`); with ``no_hand_roots`` (photos without hands, any class
+    folders), every hand the finder imagines in them becomes an example of the extra class :data:`NO_HAND_LABEL`."""
     finder = HandFinder.open(threads=1)
+    shape = HAND_FEATURE_SHAPES[kind]
     train_parts, eval_parts, not_found, labels = [], [], {}, None
     for root in roots:
         own_eval = held_out_split_of(root, dataset.eval_split)
@@ -48,8 +53,8 @@ def load_landmark_data(dataset: DatasetSpec, roots: list[Path], limit: int | Non
                      (train_dir, lambda p: held_out_clip(p.name), eval_parts)]
         for folder, keep, parts in pairs:
             scan = scan_split(folder, finder, names, _sampled(folder, names, limit, seed, keep), cache_dir)
-            parts.append(Split(scan.features().reshape(-1, 21, 3), np.asarray(scan.labels, dtype=np.int64),
-                               [str(root)] * len(scan.labels)))
+            parts.append(_part(scan, kind, shape, np.asarray(scan.labels, dtype=np.int64), str(root),
+                               mirrored=parts is train_parts))
             key = f"{root.name}/{folder.name}" + ("" if keep is None else " (held-out clips)" if parts is eval_parts
                                                    else " (training clips)")
             not_found[key] = len(scan.not_found)
@@ -57,8 +62,8 @@ def load_landmark_data(dataset: DatasetSpec, roots: list[Path], limit: int | Non
         raise DataError("no data roots given")
     if no_hand_roots:
         labels = _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, dataset, cache_dir, not_found,
-                               limit, seed)
-    train = _mirrored(Split.concat(train_parts))
+                               limit, seed, kind)
+    train = Split.concat(train_parts)
     description = landmark_description(dataset, roots, no_hand_roots, not_found)
     return TrainingData(labels, train, Split.concat(eval_parts), dataset.eval_split, description)
 
@@ -87,7 +92,8 @@ class _WithFinderCounts(DataDescription):
         return {**super().to_dict(), "no_hand_roots": list(self.no_hand_roots), "no_hand_found": self.no_hand_found}
 
 
-def _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, dataset, cache_dir, counts, limit, seed):
+def _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, dataset, cache_dir, counts, limit, seed,
+                  kind):
     combined = tuple(sorted(labels + (NO_HAND_LABEL,)))
     remap = np.array([combined.index(name) for name in labels])
     for parts in (train_parts, eval_parts):
@@ -103,9 +109,10 @@ def _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, datase
             keep = _sampled(folder, tuple(class_folders(folder)), limit, seed)
             for frame in (None, CAMERA_FRAME):
                 scan = scan_split(folder, finder, None, keep, cache_dir, frame)
-                features = scan.features().reshape(-1, 21, 3)
-                parts.append(Split(features, np.full(len(features), none, dtype=np.int64), [str(root)] * len(features)))
-                counts[f"{root.name}/{split} hands imagined ({'camera frame' if frame else 'as is'})"] = len(features)
+                labels_none = np.full(len(scan.hands), none, dtype=np.int64)
+                parts.append(_part(scan, kind, HAND_FEATURE_SHAPES[kind], labels_none, str(root),
+                                   mirrored=parts is train_parts))
+                counts[f"{root.name}/{split} hands imagined ({'camera frame' if frame else 'as is'})"] = len(scan.hands)
     return combined
 
 
@@ -118,8 +125,10 @@ def _sampled(folder: Path, names: tuple[str, ...], limit: int | None, seed: int,
     return chosen.__contains__
 
 
-def _mirrored(split: Split) -> Split:
-    flipped = split.images.copy()
-    flipped[:, :, 0] *= -1.0
-    return Split(np.concatenate([split.images, flipped]), np.concatenate([split.labels, split.labels]),
-                 split.sources + split.sources, split.skipped)
+def _part(scan, kind: str, shape: tuple[int, ...], labels: np.ndarray, source: str, mirrored: bool) -> Split:
+    """One scanned split as features of ``shape``; ``mirrored`` (training) adds every hand's mirror image."""
+    features = scan.features(kind).reshape(-1, *shape)
+    if not mirrored:
+        return Split(features, labels, [source] * len(labels))
+    flipped = scan.features(kind, mirrored=True).reshape(-1, *shape)
+    return Split(np.concatenate([features, flipped]), np.concatenate([labels, labels]), [source] * (2 * len(labels)))

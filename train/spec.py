@@ -48,7 +48,8 @@ class ModelSpec:
     """True when the training images are light objects on black (Fashion-MNIST): ordinary photos need inverting,
     which the runtime does only when asked (``--invert``); recorded in the contract's ``extra``."""
     input_kind: str = "image"
-    """``"image"`` (pixels) or ``"hand_landmarks"`` (the hand finder's 21 points; the contract gets a hand crop)."""
+    """``"image"`` (pixels), ``"hand_landmarks"`` (the hand finder's 21 points) or ``"hand_embedding"`` (the landmark
+    model's embedding of the hand, then its points); the hand kinds' contracts get a hand crop."""
     source: str = ""
     """Where in the chapter / notebook the architecture comes from."""
     build_options: dict[str, str] = field(default_factory=dict)
@@ -75,8 +76,10 @@ class ModelSpec:
                              input_kind=self.input_kind, hand_crop=self._hand_crop(labels), extra=extra)
 
     def _hand_crop(self, labels: tuple[str, ...]):
-        """Hand-landmark models read the hand finder's crop; a ``none`` label (hand-free photos) means no hand."""
-        if self.input_kind != "hand_landmarks":
+        """Hand-feature models read the hand finder's crop; a ``none`` label (hand-free photos) means no hand."""
+        from edgecnn.runtime.contract import HAND_FEATURE_SHAPES
+
+        if self.input_kind not in HAND_FEATURE_SHAPES:
             return None
         from edgecnn.runtime.contract import HandCrop
 

@@ -1,5 +1,5 @@
-"""A hand-landmark model through the whole chain: trained, calibrated, converted and verified on real photos, each
-stage reading the images through the crop policy its contract carries (the runtime's own hand finder)."""
+"""Every registered hand-feature model through the whole chain: trained, calibrated, converted and verified on real
+photos, each stage reading the images through the crop policy its contract carries (the runtime's own hand finder)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,16 @@ from edgecnn.data.description import DataDescription
 from edgecnn.data.loader import load_labelled
 from edgecnn.data.splits import held_out_clip
 from edgecnn.runtime.classifier import Classifier
-from edgecnn.runtime.contract import read_sidecar
+from edgecnn.runtime.contract import HAND_FEATURE_SHAPES, read_sidecar
+from edgecnn.train.registry import get_spec, model_names
+
+HAND_MODELS = [name for name in model_names() if get_spec(name).input_kind in HAND_FEATURE_SHAPES]
 
 
-@pytest.fixture(scope="module")
-def hand_artifact(shared_data, tmp_path_factory):
-    out = tmp_path_factory.mktemp("hands") / "rps_landmarks"
-    code = main(["train", "rps_landmarks", "--data", str(shared_data / "rps-real-pi"),
+@pytest.fixture(scope="module", params=HAND_MODELS)
+def hand_artifact(request, shared_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("hands") / request.param
+    code = main(["train", request.param, "--data", str(shared_data / "rps-real-pi"),
                  "--data", str(shared_data / "rps-real-kaust"), "--no-hand-data", str(shared_data / "cats-vs-dogs"),
                  "--limit", "10", "--epochs", "2", "--out", str(out)])
     assert code == 0
@@ -44,11 +47,16 @@ def test_the_data_description_names_the_held_out_hands_and_the_clip_rule(hand_ar
 def test_the_loader_gives_a_hand_model_the_features_of_the_found_hands(hand_artifact, shared_data):
     contract = read_sidecar(hand_artifact / "model.keras")
     images = load_labelled(shared_data / "rps-real-pi", contract, "validation", 4)
-    assert images.images.dtype == np.float32 and images.images.shape[1:] == (21, 3)
+    assert images.images.dtype == np.float32 and images.images.shape[1:] == HAND_FEATURE_SHAPES[contract.input_kind]
     assert set(images.labels.tolist()) <= {contract.labels.index(n) for n in ("paper", "rock", "scissors")}
-    # wrist at the origin, wrist -> middle-finger base one unit up: the runtime's own features
-    np.testing.assert_allclose(images.images[:, 0], 0.0, atol=1e-6)
-    np.testing.assert_allclose(images.images[:, 9, :2], np.tile([0.0, -1.0], (len(images.labels), 1)), atol=1e-5)
+    # the landmark part (the last 63 values of every kind): wrist at the origin, wrist -> middle-finger base one
+    # unit up, the runtime's own features
+    points = images.images.reshape(len(images.labels), -1)[:, -63:].reshape(-1, 21, 3)
+    np.testing.assert_allclose(points[:, 0], 0.0, atol=1e-6)
+    np.testing.assert_allclose(points[:, 9, :2], np.tile([0.0, -1.0], (len(images.labels), 1)), atol=1e-5)
+    if contract.input_kind == "hand_embedding":  # the landmark model's pooled ReLU features: non-negative, not all 0
+        embedding = images.images.reshape(len(images.labels), -1)[:, :672]
+        assert (embedding >= 0).all() and (embedding.max(axis=1) > 0).all()
     probabilities = Classifier.open(hand_artifact / "model_tflite_float32.tflite").predict(images.images)
     assert probabilities.shape == (len(images.labels), 4)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)

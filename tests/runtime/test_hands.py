@@ -24,6 +24,7 @@ from edgecnn.runtime.hands import LANDMARK_MODEL, PALM_MODEL, HandFinder, landma
 from edgecnn.runtime.images import read_image_rgb
 
 LANDMARK_CLASSIFIER = REPO / "runtime" / "models" / "rps_landmarks.tflite"
+HAND_CLASSIFIERS = [REPO / "runtime" / "models" / f"{name}.tflite" for name in ("rps_landmarks", "rps_hand_embedding")]
 SHIPPED_CNN = REPO / "runtime" / "models" / "rps_int8.tflite"
 
 
@@ -111,8 +112,9 @@ def test_landmark_features_ignore_position_size_and_roll(finder, pi_hands):
     np.testing.assert_allclose(landmark_features(moved), landmark_features(hand.landmarks), atol=1e-4)
 
 
-def test_the_shipped_landmark_classifier_reads_real_pi_hands(pi_hands):
-    gestures = HandGestures(Classifier.open(LANDMARK_CLASSIFIER, threads=1), "auto")
+@pytest.mark.parametrize("model", HAND_CLASSIFIERS, ids=lambda p: p.stem)
+def test_the_shipped_hand_classifiers_read_real_pi_hands(pi_hands, model):
+    gestures = HandGestures(Classifier.open(model, threads=1), "auto")
     results = []
     for image, _label in pi_hands:
         gestures.reset()
@@ -121,13 +123,14 @@ def test_the_shipped_landmark_classifier_reads_real_pi_hands(pi_hands):
     assert right >= 0.9 * len(pi_hands)
 
 
-def test_run_says_no_hand_and_never_a_class_on_a_hand_free_photo(tmp_path, pi_hands, hand_free):
+@pytest.mark.parametrize("model", HAND_CLASSIFIERS, ids=lambda p: p.stem)
+def test_run_says_no_hand_and_never_a_class_on_a_hand_free_photo(tmp_path, pi_hands, hand_free, model):
     folder = tmp_path / "frames"
     folder.mkdir()
     cv2.imwrite(str(folder / "a_hand.png"), cv2.cvtColor(pi_hands[0][0], cv2.COLOR_RGB2BGR))
     cv2.imwrite(str(folder / "b_empty.png"), np.zeros((480, 640, 3), np.uint8))
     for mode in ("auto", "roi"):
-        result = edgecnn_run("--model", LANDMARK_CLASSIFIER, "--source", folder, "--headless", "--hand", mode)
+        result = edgecnn_run("--model", model, "--source", folder, "--headless", "--hand", mode)
         assert result.returncode == 0, result.stderr
         hand, empty = (json.loads(line) for line in result.stdout.splitlines())
         assert empty["label"] is None and empty["reason"] == "no hand" and empty["probabilities"] is None
@@ -162,7 +165,7 @@ def test_the_no_hand_label_of_a_contract_is_no_hand_never_a_class(pi_hands):
 
 def test_landmark_model_with_hand_off_is_a_one_line_error(pi_hands):
     result = edgecnn_run("--model", LANDMARK_CLASSIFIER, "--source", REPO / "docs", "--hand", "off", "--headless")
-    assert "reads hand landmarks; --hand off cannot feed it" in one_line_error(result)
+    assert "reads a hand's features; --hand off cannot feed it" in one_line_error(result)
     with pytest.raises(OptionError):
         HandGestures(Classifier.open(LANDMARK_CLASSIFIER), "off")
 
