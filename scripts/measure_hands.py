@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from edgecnn.data.composite import CompositeOptions, place_hand
-from edgecnn.data.splits import held_out_clip
+from edgecnn.data.splits import clip_key, held_out_clip
 from edgecnn.runtime.atomic import write_text_atomic
 from edgecnn.runtime.classifier import Classifier
 from edgecnn.runtime.gesture import HandGestures
@@ -40,14 +40,17 @@ LABELS = ("paper", "rock", "scissors")
 FRAME = (480, 640)
 
 
-def hand_set(name: str, limit: int) -> list[tuple[np.ndarray, int]]:
+def hand_files(name: str, limit: int) -> list[tuple[Path, int]]:
     if name == "pi-validation":
         files = [(p, LABELS.index(p.parent.name)) for p in sorted((DATA / "rps-real-pi/validation").glob("*/*.jpg"))]
     else:
         files = [(p, LABELS.index(p.parent.name)) for p in sorted((DATA / "rps-real-kaust/train").glob("*/*.jpg"))
                  if held_out_clip(p.name)]
-    files = files[:: max(1, len(files) // limit)] if limit else files
-    return [(read_image_rgb(p), label) for p, label in files]
+    return files[:: max(1, len(files) // limit)] if limit else files
+
+
+def hand_set(name: str, limit: int) -> list[tuple[np.ndarray, int]]:
+    return [(read_image_rgb(p), label) for p, label in hand_files(name, limit)]
 
 
 def backgrounds(count: int) -> list[np.ndarray]:
@@ -65,16 +68,19 @@ def scenes(hands: list[tuple[np.ndarray, int]], rooms: list[np.ndarray], seed: i
             for index, (hand, label) in enumerate(hands)]
 
 
-def measure(gestures: HandGestures, items) -> tuple[float, float, float]:
-    """(accuracy, hand found rate, ms per frame) on labelled frames; label -1 means a hand-free frame."""
+def measure(gestures: HandGestures, items, per_item: list | None = None) -> tuple[float, float, float]:
+    """(accuracy, hand found rate, ms per frame) on labelled frames; label -1 means a hand-free frame.
+    ``per_item`` gets ``(found, right)`` of each frame appended."""
     correct = found = 0
     started = time.perf_counter()
     for image, label in items:
         gestures.reset()
         result = gestures.classify(image)
-        if result.prediction is not None:
-            found += 1
-            correct += int(label >= 0 and result.prediction.label == LABELS[label])
+        right = result.prediction is not None and label >= 0 and result.prediction.label == LABELS[label]
+        found += int(result.prediction is not None)
+        correct += int(right)
+        if per_item is not None:
+            per_item.append((result.prediction is not None, right))
     ms = (time.perf_counter() - started) * 1000.0 / max(1, len(items))
     return correct / len(items), found / len(items), ms
 
@@ -91,10 +97,11 @@ def main() -> int:
         name: str(ROOT / f"runtime/models/{file}.tflite") for name, file in shipped.items()
         if (ROOT / f"runtime/models/{file}.tflite").is_file()}
     pi, kaust = hand_set("pi-validation", args.limit), hand_set("kaust", args.limit)
+    clips = [clip_key(path.name) for path, _ in hand_files("kaust", args.limit)]
     rooms = backgrounds(200)
     sets = {"pi-validation": pi, "kaust-held-out-clips": kaust, "scenes": scenes(kaust, rooms),
             "hand-free": [(room, -1) for room in rooms]}
-    rows = []
+    rows, by_clip = [], {}
     for name, path in models.items():
         classifier = Classifier.open(path, threads=1)
         modes = ("auto", "roi") if classifier.contract.reads_hand_features else ("off", "roi", "auto")
@@ -102,11 +109,14 @@ def main() -> int:
             gestures = HandGestures(classifier, mode)
             cells = []
             for set_name, items in sets.items():
-                accuracy, found, ms = measure(gestures, items)
+                clip_set = (set_name, mode) == ("kaust-held-out-clips", "auto")
+                per_item = by_clip.setdefault(name, []) if clip_set else None
+                accuracy, found, ms = measure(gestures, items, per_item)
                 cells.append((set_name, accuracy, found, ms))
             rows.append((name, mode, cells))
             print(name, mode, [(c[0], round(c[1] * 100, 1), round(c[2] * 100, 1)) for c in cells], flush=True)
-    write_text_atomic(args.out, _table(rows, sets, " ".join(["scripts/measure_hands.py"] + sys.argv[1:])))
+    text = _table(rows, sets, " ".join(["scripts/measure_hands.py"] + sys.argv[1:])) + _clip_table(by_clip, clips)
+    write_text_atomic(args.out, text)
     print(f"wrote {args.out}")
     return 0
 
@@ -130,6 +140,31 @@ def _table(rows, sets, command: str) -> str:
         values = [f"{by[n][1]:.1%} / {by[n][2]:.0%}" for n in names[:-1]]
         values += [f"{by['hand-free'][2]:.1%}", f"{by['scenes'][3]:.1f}"]
         lines.append("| " + " | ".join([name, mode] + values) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _clip_table(by_clip: dict[str, list[tuple[bool, bool]]], clips: list[str]) -> str:
+    """Per held-out clip (one person, room and camera each), frames right with ``--hand auto``, per model."""
+    if not by_clip:
+        return ""
+    keys = sorted(set(clips), key=lambda key: (-clips.count(key), key))
+    names = list(by_clip)
+    lines = ["", "Per held-out clip (`--hand auto`; a clip is one source video or photo session of rps-real-kaust: "
+             "one person, room and camera). 'right' counts frames given the right class; a clip's figure "
+             "weighs each of its frames, the mean over clips weighs each clip once.", "",
+             "| clip | frames | " + " | ".join(f"{name} right (found)" for name in names) + " |",
+             "|---|---|" + "---|" * len(names)]
+    means = {name: [] for name in names}
+    for key in keys:
+        cells = []
+        for name in names:
+            items = [item for item, clip in zip(by_clip[name], clips) if clip == key]
+            right, found = sum(r for _, r in items), sum(f for f, _ in items)
+            means[name].append(right / len(items))
+            cells.append(f"{right / len(items):.0%} ({found / len(items):.0%})")
+        lines.append(f"| {key} | {clips.count(key)} | " + " | ".join(cells) + " |")
+    lines.append(f"| mean over {len(keys)} clips | {len(clips)} | "
+                 + " | ".join(f"{np.mean(means[name]):.1%}" for name in names) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -1,4 +1,5 @@
-"""``edgecnn data composite-hands`` and ``crop-hands`` on real hand photos and real background photos."""
+"""The hand data commands (`edgecnn data composite-hands`, `motion-blur`, `crop-hands`) on real hand photos and real
+background photos."""
 
 from __future__ import annotations
 
@@ -100,3 +101,29 @@ def test_the_data_commands_write_frames_and_crops_and_list_what_had_no_hand(smal
     missing = edgecnn_cli("data", "composite-hands", root / "nowhere", rooms, root / "x")
     lines = missing.stderr.strip().splitlines()
     assert missing.returncode != 0 and len(lines) == 1 and "nowhere" in lines[0], missing.stderr
+
+
+def test_blurred_copies_keep_names_smear_the_picture_and_repeat_with_the_seed(small_sets):
+    from edgecnn.data.motion_blur import MotionBlurOptions, blur_folder
+
+    root, _ = small_sets
+    for out, seed in (("a", 0), ("b", 0), ("c", 1)):
+        assert blur_folder(root / "rps-real-kaust", root / out, MotionBlurOptions(seed=seed)).written == 9
+    names = sorted(p.relative_to(root / "a") for p in (root / "a").rglob("*.jpg"))
+    assert names == sorted(p.relative_to(root / "rps-real-kaust") for p in (root / "rps-real-kaust").rglob("*.jpg"))
+    assert all((root / "a" / n).read_bytes() == (root / "b" / n).read_bytes() for n in names)
+    assert any((root / "a" / n).read_bytes() != (root / "c" / n).read_bytes() for n in names)
+    for name in names:
+        sharp, smeared = read_image_rgb(root / "rps-real-kaust" / name), read_image_rgb(root / "a" / name)
+        assert smeared.shape == sharp.shape
+        # fine detail goes: the Laplacian's energy drops
+        energy = [cv2.Laplacian(cv2.cvtColor(i, cv2.COLOR_RGB2GRAY), cv2.CV_64F).var() for i in (sharp, smeared)]
+        assert energy[1] < 0.7 * energy[0]
+
+
+def test_the_blur_command_refuses_an_output_inside_its_source(small_sets, edgecnn_cli):
+    root, _ = small_sets
+    result = edgecnn_cli("data", "motion-blur", root / "rps-real-kaust", root / "rps-real-kaust" / "blurred")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode != 0 and len(lines) == 1 and "must not be the source folder" in lines[0], result.stderr
+    assert not (root / "rps-real-kaust" / "blurred").exists()
