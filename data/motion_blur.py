@@ -88,7 +88,9 @@ def blur_folder(src: Path, out: Path, options: MotionBlurOptions = MotionBlurOpt
         if not ok:
             raise DataError(f"{path}: OpenCV could not encode the blurred copy")
         target = out / path.relative_to(src).with_suffix(".jpg")
+        counts.written += 1
+        if target.is_file() and target.read_bytes() == data.tobytes():
+            continue  # left as it is, modification time too: the hand finder's cache of it stays valid
         target.parent.mkdir(parents=True, exist_ok=True)
         write_bytes_atomic(target, data.tobytes())
-        counts.written += 1
     return counts

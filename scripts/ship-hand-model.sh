@@ -5,8 +5,10 @@
 #   scripts/ship-hand-model.sh rps_hand_embedding   # the default of `edgecnn run`: the landmark model's embedding + points
 #   scripts/ship-hand-model.sh rps_landmarks        # the 21 points only
 #
-# The first run finds the hand in ~7,600 photos (and ~4,000 more enlarged to a camera frame) and caches it
-# (~/.cache/edgecnn/hands); later runs only train. The hand models themselves come from scripts/fetch-hand-models.py
+# Training also reads motion-blurred copies of every hand photo and hand-free photo (`edgecnn data motion-blur`, into
+# artifacts/augmented; a webcam mid-gesture or in a dim room smears the hand). The first run finds the hand in
+# ~16,000 photos (and ~8,000 more enlarged to a camera frame) and caches it (~/.cache/edgecnn/hands); later runs
+# only train. The hand models themselves come from scripts/fetch-hand-models.py
 # (pinned mediapipe wheel) and scripts/expose-hand-embedding.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,14 +18,22 @@ DATA=${DATA:-../shared/data}
 MODEL=${1:-rps_hand_embedding}
 case "$MODEL" in rps_hand_embedding|rps_landmarks) ;; *) echo "ship-hand-model.sh: MODEL must be rps_hand_embedding or rps_landmarks, got '$MODEL'" >&2; exit 2;; esac
 OUT=${OUT:-artifacts/$MODEL}
+AUG=${AUG:-artifacts/augmented}
 
+blurs=()
+for set in rps-real-pi rps-real-kaust cats-vs-dogs; do
+  blur=("$EDGECNN" data motion-blur "$DATA/$set" "$AUG/$set-blurred")
+  "${blur[@]}"
+  blurs+=("${blur[*]}")
+done
 train=("$EDGECNN" train "$MODEL" --data "$DATA/rps-real-pi" --data "$DATA/rps-real-kaust"
-       --no-hand-data "$DATA/cats-vs-dogs" --out "$OUT")
+       --data "$AUG/rps-real-pi-blurred" --data "$AUG/rps-real-kaust-blurred"
+       --no-hand-data "$DATA/cats-vs-dogs" --no-hand-data "$AUG/cats-vs-dogs-blurred" --out "$OUT")
 convert=("$EDGECNN" convert "$OUT" --formats tflite_float32)
 measure=("$PYTHON" scripts/measure_hands.py --limit 200)
 "${train[@]}"
 "${convert[@]}"
-"$PYTHON" - "$MODEL" "$OUT" "${train[*]}" "${convert[*]}" "${measure[*]}" <<'PY'
+"$PYTHON" - "$MODEL" "$OUT" "${blurs[@]}" "${train[*]}" "${convert[*]}" "${measure[*]}" <<'PY'
 import hashlib, json, sys
 from pathlib import Path
 from edgecnn.runtime.atomic import write_bytes_atomic, write_text_atomic

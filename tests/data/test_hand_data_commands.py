@@ -113,6 +113,10 @@ def test_blurred_copies_keep_names_smear_the_picture_and_repeat_with_the_seed(sm
     assert names == sorted(p.relative_to(root / "rps-real-kaust") for p in (root / "rps-real-kaust").rglob("*.jpg"))
     assert all((root / "a" / n).read_bytes() == (root / "b" / n).read_bytes() for n in names)
     assert any((root / "a" / n).read_bytes() != (root / "c" / n).read_bytes() for n in names)
+    # a rerun leaves identical copies untouched (their modification time keys the hand finder's cache)
+    stamps = {n: (root / "a" / n).stat().st_mtime_ns for n in names}
+    blur_folder(root / "rps-real-kaust", root / "a", MotionBlurOptions(seed=0))
+    assert stamps == {n: (root / "a" / n).stat().st_mtime_ns for n in names}
     for name in names:
         sharp, smeared = read_image_rgb(root / "rps-real-kaust" / name), read_image_rgb(root / "a" / name)
         assert smeared.shape == sharp.shape
