@@ -21,15 +21,15 @@ photos), so a model trained on composites is measured there on the same kind of 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from edgecnn.data.errors import DataError
+from edgecnn.data.image_files import WriteCounts, check_output_folder, write_jpeg
 from edgecnn.data.loader import class_folders
-from edgecnn.runtime.atomic import write_bytes_atomic
 from edgecnn.runtime.errors import SourceError
 from edgecnn.runtime.images import is_image_file, read_image_rgb
 
@@ -48,16 +48,6 @@ class CompositeOptions:
     """Seed of the sizes, positions and background choices (per split, so splits do not share draws)."""
     jpeg_quality: int = 92
     """Quality of the written frames."""
-
-
-@dataclass
-class CompositeCounts:
-    """What one split gave."""
-
-    written: int = 0
-    """Frames written."""
-    unreadable: list[str] = field(default_factory=list)
-    """One line per hand or background image that could not be decoded (skipped, never fatal)."""
 
 
 GREEN_HUE = (35, 90)  # OpenCV hue (0-180) of the rps-real-pi screen, with saturation >= 60 and value >= 40
@@ -101,19 +91,18 @@ def place_hand(background_rgb: np.ndarray, hand_rgb: np.ndarray, rng: np.random.
 
 
 def composite_hands(src: Path, backgrounds: Path, out: Path, options: CompositeOptions = CompositeOptions(),
-                    progress=None) -> dict[str, CompositeCounts]:
+                    progress=None) -> dict[str, WriteCounts]:
     """Writes ``OUT/<split>/<class>/<name>.jpg`` for every image of ``SRC/<split>/<class>/`` (see the module)."""
     src, backgrounds, out = Path(src), Path(backgrounds), Path(out)
     splits = sorted(p for p in src.iterdir() if p.is_dir() and not p.name.startswith(".")) if src.is_dir() else []
     if not splits:
         raise DataError(f"{src}: expected <split>/<class>/<image files> (e.g. train/rock/*.jpg)")
-    if out.resolve() == src.resolve() or src.resolve() in out.resolve().parents:
-        raise DataError(f"{out}: the output folder must not be the source folder or inside it")
+    check_output_folder(src, out)
     counts = {}
     for split_dir in splits:
         photos = _background_files(backgrounds, split_dir.name)
         rng = np.random.default_rng([options.seed, int(hashlib.sha1(split_dir.name.encode()).hexdigest()[:8], 16)])
-        done = counts[split_dir.name] = CompositeCounts()
+        done = counts[split_dir.name] = WriteCounts()
         for name in class_folders(split_dir):
             for path in sorted(p for p in (split_dir / name).iterdir() if is_image_file(p)):
                 photo = photos[int(rng.integers(len(photos)))]
@@ -127,13 +116,7 @@ def composite_hands(src: Path, backgrounds: Path, out: Path, options: CompositeO
                 if alpha is not None and rng.random() < 0.5:  # arm to the bottom edge, as a raised hand shows
                     hand, alpha = cv2.rotate(hand, cv2.ROTATE_90_CLOCKWISE), cv2.rotate(alpha, cv2.ROTATE_90_CLOCKWISE)
                 frame = place_hand(room, hand, rng, options, alpha)
-                ok, data = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR),
-                                        [cv2.IMWRITE_JPEG_QUALITY, options.jpeg_quality])
-                if not ok:
-                    raise DataError(f"{path}: OpenCV could not encode the composite frame")
-                target = out / split_dir.name / name / (path.stem + ".jpg")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                write_bytes_atomic(target, data.tobytes())
+                write_jpeg(out / split_dir.name / name / (path.stem + ".jpg"), frame, options.jpeg_quality, path)
                 done.written += 1
         if progress is not None:
             progress(f"{split_dir.name}: {done.written} frames on {len(photos)} background photos")

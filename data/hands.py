@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from edgecnn.data.errors import DataError
+from edgecnn.data.image_files import check_output_folder, write_jpeg
 from edgecnn.data.loader import LabelledImages, class_folders, labelled_files
-from edgecnn.runtime.atomic import write_bytes_atomic, write_text_atomic
+from edgecnn.runtime.atomic import write_text_atomic
 from edgecnn.runtime.contract import HandCrop, ModelContract
 from edgecnn.runtime.errors import SourceError
 from edgecnn.runtime.hands import HandFinder, hand_features, landmark_box
@@ -165,21 +166,18 @@ def crop_hands(src: Path, out: Path, finder: HandFinder, crop: HandCrop | None =
 
     ``OUT/<split>/<class>/<file>`` mirrors ``SRC``; ``OUT/<split>/no-hand.txt`` lists the images with no hand found.
     """
-    crop = crop or HandCrop()
+    crop, src = crop or HandCrop(), Path(src)
+    check_output_folder(src, out)
+    splits = sorted(p for p in src.iterdir() if p.is_dir() and not p.name.startswith(".")) if src.is_dir() else []
+    if not splits:
+        raise DataError(f"{src}: expected <split>/<class>/<image files> (e.g. train/rock/*.jpg)")
     scans = {}
-    for split_dir in sorted(p for p in Path(src).iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for split_dir in splits:
         scan = scan_split(split_dir, finder)
         for path, points in zip(scan.paths, scan.landmarks):
             image = read_image_rgb(path)
             x0, y0, x1, y1 = landmark_box(points, image.shape, crop.margin, crop.square)
-            import cv2
-
-            ok, data = cv2.imencode(".jpg", cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_RGB2BGR),
-                                    [cv2.IMWRITE_JPEG_QUALITY, 95])
-            if ok:
-                target = out / split_dir.name / path.parent.name / (path.stem + ".jpg")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                write_bytes_atomic(target, data.tobytes())
+            write_jpeg(out / split_dir.name / path.parent.name / (path.stem + ".jpg"), image[y0:y1, x0:x1], 95, path)
         listing = "".join(f"{p.relative_to(split_dir)}\n" for p in scan.not_found)
         (out / split_dir.name).mkdir(parents=True, exist_ok=True)
         write_text_atomic(out / split_dir.name / "no-hand.txt", listing)

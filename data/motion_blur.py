@@ -13,14 +13,14 @@ straight-line blur per image with a length and direction drawn from a seeded gen
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from edgecnn.data.errors import DataError
-from edgecnn.runtime.atomic import write_bytes_atomic
+from edgecnn.data.image_files import WriteCounts, check_output_folder, write_jpeg
 from edgecnn.runtime.errors import SourceError
 from edgecnn.runtime.images import is_image_file, read_image_rgb
 
@@ -36,16 +36,6 @@ class MotionBlurOptions:
     """Seed of the lengths and directions: the same command gives the same copies."""
     jpeg_quality: int = 92
     """Quality of the written copies."""
-
-
-@dataclass
-class BlurCounts:
-    """What one run gave."""
-
-    written: int = 0
-    """Copies written."""
-    unreadable: list[str] = field(default_factory=list)
-    """One line per image that could not be decoded (skipped)."""
 
 
 def line_kernel(length: int, degrees: float) -> np.ndarray:
@@ -66,16 +56,15 @@ def motion_blur(image_rgb: np.ndarray, rng: np.random.Generator, options: Motion
     return cv2.filter2D(image_rgb, -1, line_kernel(length, rng.uniform(0.0, 180.0)), borderType=cv2.BORDER_REFLECT)
 
 
-def blur_folder(src: Path, out: Path, options: MotionBlurOptions = MotionBlurOptions()) -> BlurCounts:
+def blur_folder(src: Path, out: Path, options: MotionBlurOptions = MotionBlurOptions()) -> WriteCounts:
     """Writes a blurred copy of every image under ``src`` to the same relative path under ``out`` (as ``.jpg``)."""
     src, out = Path(src), Path(out)
     files = sorted(p for p in src.rglob("*") if p.is_file() and is_image_file(p)) if src.is_dir() else []
     if not files:
         raise DataError(f"{src}: no image files (expected <split>/<class>/<image files>)")
-    if out.resolve() == src.resolve() or src.resolve() in out.resolve().parents:
-        raise DataError(f"{out}: the output folder must not be the source folder or inside it")
+    check_output_folder(src, out)
     rng = np.random.default_rng(options.seed)
-    counts = BlurCounts()
+    counts = WriteCounts()
     for path in files:
         draw = np.random.default_rng(rng.integers(2**63))  # one generator per file: a bad file shifts no other draw
         try:
@@ -83,14 +72,7 @@ def blur_folder(src: Path, out: Path, options: MotionBlurOptions = MotionBlurOpt
         except SourceError as err:
             counts.unreadable.append(str(err))
             continue
-        ok, data = cv2.imencode(".jpg", cv2.cvtColor(motion_blur(image, draw, options), cv2.COLOR_RGB2BGR),
-                                [cv2.IMWRITE_JPEG_QUALITY, options.jpeg_quality])
-        if not ok:
-            raise DataError(f"{path}: OpenCV could not encode the blurred copy")
-        target = out / path.relative_to(src).with_suffix(".jpg")
+        write_jpeg(out / path.relative_to(src).with_suffix(".jpg"), motion_blur(image, draw, options),
+                   options.jpeg_quality, path)
         counts.written += 1
-        if target.is_file() and target.read_bytes() == data.tobytes():
-            continue  # left as it is, modification time too: the hand finder's cache of it stays valid
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(target, data.tobytes())
     return counts
