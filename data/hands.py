@@ -22,7 +22,7 @@ from edgecnn.data.errors import DataError
 from edgecnn.data.image_files import check_output_folder, write_jpeg
 from edgecnn.data.loader import LabelledImages, class_folders, labelled_files
 from edgecnn.runtime.atomic import write_text_atomic
-from edgecnn.runtime.contract import HandCrop, ModelContract
+from edgecnn.runtime.contract import HAND_FEATURE_SHAPES, HandCrop, ModelContract
 from edgecnn.runtime.errors import SourceError
 from edgecnn.runtime.hands import HandFinder, hand_features, landmark_box
 from edgecnn.runtime.images import is_image_file, read_image_rgb
@@ -74,7 +74,7 @@ class HandScan:
         """``(N, F)`` float32 features of the found hands for a model of input kind ``kind`` (``mirrored``: of
         their mirror images)."""
         if not self.hands:
-            return np.zeros((0, 63 if kind == "hand_landmarks" else 735), dtype=np.float32)
+            return np.zeros((0, int(np.prod(HAND_FEATURE_SHAPES[kind]))), dtype=np.float32)
         return np.stack([hand.features(kind, mirrored) for hand in self.hands])
 
     @property

@@ -1,10 +1,12 @@
 """The smoke test: a few real images classified at bundle time, classified again on the device, labels compared.
 
-At bundle time :func:`classify_smoke_images` runs the model with the runtime's :class:`Classifier`; ``smoke.json``
-records each image's label and probabilities. On the device ``python -m edgecnn.devices.smoke BUNDLE_DIR`` runs the
-installed ``edgecnn run --headless`` over ``smoke/`` (the real command line, in the device's venv, without
-TensorFlow) and compares. Interpreters on another CPU may round differently, so an image whose recorded top two
-probabilities were within :data:`NEAR_TIE` may come out as either of them; every other label must be equal.
+At bundle time :func:`classify_smoke_images` runs the model as ``edgecnn run`` will (the runtime's
+:class:`~edgecnn.runtime.gesture.HandGestures` in the model's default ``--hand`` mode, so a hand model finds the hand
+first); ``smoke.json`` records each image's label (null: no hand) and probabilities. On the device
+``python -m edgecnn.devices.smoke BUNDLE_DIR`` runs the installed ``edgecnn run --headless`` over ``smoke/`` (the
+real command line, in the device's venv, without TensorFlow) and compares. Interpreters on another CPU may round
+differently, so an image whose recorded top two probabilities were within :data:`NEAR_TIE` may come out as either of
+them; every other label must be equal.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from edgecnn.devices.errors import BundleError, SmokeTestError
 NEAR_TIE = 0.02
 SMOKE_DIR = "smoke"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+IMAGE_FOLDER_KINDS = ("image_folder", "hand_landmarks")  # hand models: the same folders, read through the finder
 
 
 @dataclass(frozen=True)
@@ -31,10 +34,10 @@ class SmokeImage:
     """The image file on this machine."""
     bundle_name: str
     """Its path inside the bundle, ``smoke/NN-<name>``."""
-    label: str
-    """The label the model gave."""
+    label: str | None
+    """The label the model gave; None when a hand model found no hand (``edgecnn run`` says "no hand")."""
     probabilities: dict[str, float]
-    """Every label's probability."""
+    """Every label's probability (empty when there was no hand to classify)."""
 
     def record(self) -> dict:
         return {"file": self.bundle_name, "label": self.label,
@@ -55,9 +58,10 @@ def default_smoke_images(contract_extra: dict, per_class: int,
         description = DataDescription.from_extra(contract_extra)
     except DataError as err:
         raise BundleError(f"{err}; pass --smoke-images DIR") from None
-    if description is None or description.kind != "image_folder":
+    if description is None or description.kind not in IMAGE_FOLDER_KINDS:
+        kind = "none" if description is None else description.kind
         raise BundleError("the model's contract names no image-folder data set to take smoke-test images from "
-                          f"(data: {(contract_extra or {}).get('data') or 'none'}); pass --smoke-images DIR")
+                          f"(its data kind: {kind}); pass --smoke-images DIR")
     selection = held_out_selection(contract_extra)
     folder = selection.root / selection.split if selection.split else selection.root
     if not folder.is_dir():
@@ -85,20 +89,27 @@ def pick_smoke_images(paths: tuple[Path, ...] | list[Path]) -> list[Path]:
 
 
 def classify_smoke_images(model: Path, images: list[Path], threads: int | None = None) -> list[SmokeImage]:
-    """Classifies each image with the runtime, as ``edgecnn run`` will on the device."""
+    """Classifies each image with the runtime, as ``edgecnn run`` will on the device (its default ``--hand`` mode:
+    ``auto`` for a model whose contract asks for a hand crop, the whole picture otherwise)."""
     from edgecnn.runtime.classifier import Classifier
     from edgecnn.runtime.errors import SourceError
+    from edgecnn.runtime.gesture import HandGestures, default_hand_mode
     from edgecnn.runtime.images import read_image_rgb
 
     classifier = Classifier.open(model, threads=threads)
+    gestures = HandGestures(classifier, default_hand_mode(classifier))
     smoke = []
     for number, path in enumerate(images, start=1):
         try:
-            prediction = classifier.classify(read_image_rgb(path))
+            image = read_image_rgb(path)
         except SourceError as err:
             raise BundleError(f"smoke-test image {err}") from None
-        probabilities = {label: float(p) for label, p in zip(classifier.labels, prediction.probabilities)}
-        smoke.append(SmokeImage(path, f"{SMOKE_DIR}/{number:02d}-{path.name}", prediction.label, probabilities))
+        gestures.reset()  # unrelated pictures, as edgecnn run treats the files of a folder
+        prediction = gestures.classify(image).prediction
+        probabilities = {} if prediction is None else {
+            label: float(p) for label, p in zip(classifier.labels, prediction.probabilities)}
+        label = None if prediction is None else prediction.label
+        smoke.append(SmokeImage(path, f"{SMOKE_DIR}/{number:02d}-{path.name}", label, probabilities))
     return smoke
 
 
@@ -114,7 +125,7 @@ def compare(recorded: list[dict], device_lines: list[dict]) -> list[str]:
             continue
         if line.get("label") == entry["label"]:
             continue
-        ranked = sorted(entry["probabilities"].items(), key=lambda item: -item[1])
+        ranked = sorted((entry.get("probabilities") or {}).items(), key=lambda item: -item[1])
         near_tie = len(ranked) > 1 and ranked[0][1] - ranked[1][1] < NEAR_TIE and line.get("label") == ranked[1][0]
         if not near_tie:
             problems.append(f"{name}: expected {entry['label']!r}, the device said {line.get('label')!r}")

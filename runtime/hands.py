@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from edgecnn.runtime.backends import Backend, open_backend
-from edgecnn.runtime.errors import ModelLoadError
+from edgecnn.runtime.errors import ContractError, ModelLoadError
 from edgecnn.runtime.palm import (
     RotatedRect,
     decode_palms,
@@ -254,7 +254,7 @@ def hand_features(landmarks: np.ndarray, embedding: np.ndarray | None, kind: str
     if kind == "hand_landmarks":
         return points
     if kind != "hand_embedding":
-        raise ValueError(f"not a hand feature kind: {kind!r}")
+        raise ContractError(f"input_kind {kind!r} is not read from a hand (expected hand_landmarks or hand_embedding)")
     if embedding is None:
         raise ModelLoadError(f"this model reads the hand landmark model's embedding, which {LANDMARK_MODEL.name} "
                              f"returns and this landmark model does not")

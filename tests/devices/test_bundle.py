@@ -104,3 +104,29 @@ def test_bundle_cli_bad_model_is_one_line(project_wheel, tmp_path):
     lines = error_lines(result.stderr)
     assert len(lines) == 1 and lines[0].startswith("edgecnn bundle: error: ") and "broken.tflite" in lines[0]
     assert not (tmp_path / "x.tar.gz").exists()
+
+
+def test_the_shipped_hand_model_bundles_and_its_smoke_test_agrees_on_hands_and_no_hand(project_wheel, shared_data,
+                                                                                       tmp_path):
+    """The default model of ``edgecnn run`` reads a found hand's features: the bundle classifies its smoke images
+    the way ``edgecnn run`` does (``--hand auto``), a hand-free picture included, and the device's run agrees."""
+    import shutil
+    import sys
+
+    import cv2
+    import numpy as np
+
+    from edgecnn.devices.smoke import check_bundle
+    from edgecnn.runtime.cli import SHIPPED_MODEL
+
+    smoke = tmp_path / "smoke"
+    smoke.mkdir()
+    for path in sorted((shared_data / "rps-real-pi" / "validation" / "rock").glob("*.jpg"))[:2]:
+        shutil.copy(path, smoke / path.name)
+    cv2.imwrite(str(smoke / "empty-room.png"), np.full((480, 640, 3), 128, np.uint8))
+    bundle = build_bundle(get_profile("laptop_x86_64"), BundleOptions(SHIPPED_MODEL, project_wheel, (smoke,)))
+    root = _extract(bundle.data, tmp_path / "unpacked")
+    recorded = {Path(e["file"]).name.split("-", 1)[1]: e for e in json.loads((root / "smoke.json").read_text())}
+    assert recorded["empty-room.png"]["label"] is None and recorded["empty-room.png"]["probabilities"] == {}
+    assert [e["label"] for name, e in recorded.items() if name.endswith(".jpg")] == ["rock", "rock"]
+    assert check_bundle(root, Path(sys.executable).with_name("edgecnn")) == 3
