@@ -129,5 +129,6 @@ def _background_files(backgrounds: Path, split: str) -> list[Path]:
         folder = backgrounds
     files = sorted(p for p in folder.rglob("*") if p.is_file() and is_image_file(p))
     if not files:
-        raise DataError(f"{backgrounds}: no background photos (expected image files under {split}/ or train/)")
+        places = " or ".join(dict.fromkeys((f"{split}/", "train/", "the folder itself")))
+        raise DataError(f"{backgrounds}: no background photos (expected image files under {places})")
     return files
