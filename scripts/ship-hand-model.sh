@@ -4,6 +4,7 @@
 #
 #   scripts/ship-hand-model.sh rps_hand_embedding   # the default of `edgecnn run`: the landmark model's embedding + points
 #   scripts/ship-hand-model.sh rps_landmarks        # the 21 points only
+#   scripts/ship-hand-model.sh all                  # both, then the table once
 #
 # Training also reads motion-blurred copies of every hand photo and hand-free photo (`edgecnn data motion-blur`, into
 # artifacts/augmented; a webcam mid-gesture or in a dim room smears the hand). The first run finds the hand in
@@ -16,7 +17,11 @@ EDGECNN=${EDGECNN:-.venv/bin/edgecnn}
 PYTHON=${PYTHON:-.venv/bin/python}
 DATA=${DATA:-../shared/data}
 MODEL=${1:-rps_hand_embedding}
-case "$MODEL" in rps_hand_embedding|rps_landmarks) ;; *) echo "ship-hand-model.sh: MODEL must be rps_hand_embedding or rps_landmarks, got '$MODEL'" >&2; exit 2;; esac
+if [ "$MODEL" = all ]; then
+  env -u OUT MEASURE=no "$0" rps_landmarks  # each model its own artifacts/MODEL
+  exec env -u OUT "$0" rps_hand_embedding
+fi
+case "$MODEL" in rps_hand_embedding|rps_landmarks) ;; *) echo "ship-hand-model.sh: MODEL must be rps_hand_embedding, rps_landmarks or all, got '$MODEL'" >&2; exit 2;; esac
 OUT=${OUT:-artifacts/$MODEL}
 AUG=${AUG:-artifacts/augmented}
 
@@ -50,4 +55,4 @@ record = {"commands": commands, "format": "tflite_float32",
           "data": contract["extra"]["data"]}
 write_text_atomic(f"runtime/models/{name}.json", json.dumps(record, indent=2) + "\n")
 PY
-"${measure[@]}"
+if [ "${MEASURE:-yes}" != no ]; then "${measure[@]}"; fi
