@@ -52,6 +52,14 @@ TRACK_SCALE, TRACK_SHIFT_Y = 2.0, -0.1
 # larger black square. 1.6: measured on samples of the rps-real-pi training set, 95% -> 98% hands found.
 ZOOM_OUT = 1.6
 TILE_FRACTION, MIN_TILE = 0.6, 192  # tile search: squares of 0.6 of the longer side, never below the detector's size
+# Last, a finer grid (3 x 2 squares of 0.45 of the longer side: 288 px on a 640x480 frame) for a hand at arm's length
+# whose palm the 0.6 tiles still show too small (docs/results/hands.md: the composited scenes, hands at 25-55% of the
+# frame height). A landmark model shown a small enlarged patch imagines hands in textures more readily, so a hand found
+# there needs a presence of 0.8, not the detector's 0.5. It costs an empty room 6 more detector runs per frame, so a
+# stream tries it on every other frame without a hand; a still picture (after reset()) always gets it.
+FINE_TILES = (0.45, 3, 2)
+FINE_TILE_PRESENCE = 0.8
+FINE_SEARCH_EVERY = 2
 FALLBACK_VIEWS = ((0, 1.0), (90, 1.0), (270, 1.0), (270, 1.4))
 
 
@@ -89,6 +97,7 @@ class HandFinder:
         self.fallback_views = fallback_views
         self.min_presence, self.min_palm_score, self.max_palms = min_presence, min_palm_score, max_palms
         self._tracked: RotatedRect | None = None
+        self._frames_without_hand = 0  # since the last hand or reset(): the fine tiles run when it is a multiple of 2
         _check_io(palm, ((1, 192, 192, 3),), (2,))
         self.embeds = _check_io(landmark, ((1, LANDMARK_INPUT, LANDMARK_INPUT, 3),), (4, 5)) == 5
         """Whether the landmark model returns its embedding too (:attr:`Hand.embedding`)."""
@@ -104,36 +113,36 @@ class HandFinder:
         """Everything that changes what :meth:`find` returns for a still picture (cache keys of scanned folders)."""
         models = "|".join(f"{b.path.name}:{b.path.stat().st_size}" for b in (self.palm, self.landmark))
         return (f"{models}|{self.min_presence}|{self.min_palm_score}|{self.max_palms}|{self.fallback_views}|"
-                f"{self.tile_search}|{TILE_FRACTION}|{ZOOM_OUT}")
+                f"{self.tile_search}|{TILE_FRACTION}|{ZOOM_OUT}|{FINE_TILES}|{FINE_TILE_PRESENCE}")
 
     def reset(self) -> None:
-        """Forget the tracked hand (a new, unrelated picture follows: image folders)."""
+        """Forget the tracked hand (a new, unrelated picture follows: image folders); its search is the full one."""
         self._tracked = None
+        self._frames_without_hand = 0
 
     def find(self, frame_rgb: np.ndarray, track: bool = True) -> Hand | None:
         """The most confident hand in an ``(H, W, 3)`` RGB frame, or None when there is none."""
         if not track:
-            self._tracked = None
+            self.reset()
         if self._tracked is not None:
             hand = self._landmarks(frame_rgb, self._tracked, "tracking")
             if hand is not None:
                 self._tracked = track_region(hand)
                 return hand
             self._tracked = None
-        hand = self._detect(frame_rgb)
+        hand = self._detect(frame_rgb, fine=self._frames_without_hand % FINE_SEARCH_EVERY == 0)
+        self._frames_without_hand = 0 if hand is not None else self._frames_without_hand + 1
         self._tracked = track_region(hand) if (hand is not None and track) else None
         return hand
 
-    def _detect(self, frame_rgb: np.ndarray) -> Hand | None:
+    def _detect(self, frame_rgb: np.ndarray, fine: bool = True) -> Hand | None:
         for zoom_out in (1.0, ZOOM_OUT):
             hand = self._palms_to_hand(frame_rgb, *letterbox(frame_rgb, zoom_out))
             if hand is not None:
                 return hand
         for x0, y0, tile in tiles(frame_rgb.shape) if self.tile_search else ():
             # a hand far from the camera is a few pixels in the whole-frame view: look at each part closer
-            crop = cv2.resize(frame_rgb[y0:y0 + tile, x0:x0 + tile], (192, 192), interpolation=cv2.INTER_AREA)
-            hand = self._palms_to_hand(frame_rgb, (crop.astype(np.float32) * np.float32(1 / 255.0))[None],
-                                       float(tile), -float(x0), -float(y0))
+            hand = self._palms_in_tile(frame_rgb, x0, y0, tile)
             if hand is not None:
                 return hand
         height, width = frame_rgb.shape[:2]
@@ -143,7 +152,16 @@ class HandFinder:
             if first is not None:
                 # one more pass on the region its own landmarks give: a whole-frame view is coarse
                 return self._landmarks(frame_rgb, track_region(first), "frame") or first
+        for x0, y0, tile in tiles(frame_rgb.shape, *FINE_TILES) if (fine and self.tile_search) else ():
+            hand = self._palms_in_tile(frame_rgb, x0, y0, tile)
+            if hand is not None and hand.presence >= FINE_TILE_PRESENCE:
+                return hand
         return None
+
+    def _palms_in_tile(self, frame_rgb: np.ndarray, x0: int, y0: int, tile: int) -> Hand | None:
+        crop = cv2.resize(frame_rgb[y0:y0 + tile, x0:x0 + tile], (192, 192), interpolation=cv2.INTER_AREA)
+        return self._palms_to_hand(frame_rgb, (crop.astype(np.float32) * np.float32(1 / 255.0))[None],
+                                   float(tile), -float(x0), -float(y0))
 
     def _palms_to_hand(self, frame_rgb, tensor, side, pad_x, pad_y) -> Hand | None:
         regressors, logits = _palm_outputs(self.palm.invoke_all(tensor))
@@ -176,15 +194,17 @@ class HandFinder:
         return embedding
 
 
-def tiles(shape: tuple[int, ...]) -> list[tuple[int, int, int]]:
-    """Overlapping squares ``(x0, y0, side)`` of :data:`TILE_FRACTION` of the frame's longer side covering a frame
-    large enough to need them (a 2x2 grid on a 640x480 frame); none for small pictures."""
+def tiles(shape: tuple[int, ...], fraction: float = TILE_FRACTION, across: int = 2, down: int = 2
+          ) -> list[tuple[int, int, int]]:
+    """Overlapping squares ``(x0, y0, side)`` of ``fraction`` of the frame's longer side, ``across`` x ``down``
+    evenly spaced from edge to edge, covering a frame large enough to need them (by default a 2x2 grid on a 640x480
+    frame); none for small pictures."""
     height, width = shape[:2]
-    tile = int(round(max(height, width) * TILE_FRACTION))
+    tile = int(round(max(height, width) * fraction))
     if tile < MIN_TILE or tile >= min(height, width):
         return []
-    xs = sorted({0, width - tile}) if width > tile else [0]
-    ys = sorted({0, height - tile}) if height > tile else [0]
+    xs = sorted({int(round(x)) for x in np.linspace(0, width - tile, across)})
+    ys = sorted({int(round(y)) for y in np.linspace(0, height - tile, down)})
     return [(x, y, tile) for y in ys for x in xs]
 
 

@@ -206,3 +206,42 @@ def test_kaust_frames_of_one_clip_share_a_key_and_are_held_out_together(shared_d
     clips = {clip_key(n) for n in names}
     held = {clip_key(n) for n in names if held_out_clip(n)}
     assert 20 <= len(clips) < len(names) / 3 and 0.1 < len(held) / len(clips) < 0.35
+
+
+class _CountingBackend:
+    """The real palm backend, counting its calls (instrumentation around the real interpreter, not a stand-in)."""
+
+    def __init__(self, backend):
+        self.backend, self.calls = backend, 0
+
+    def __getattr__(self, name):
+        return getattr(self.backend, name)
+
+    def invoke_all(self, tensor):
+        self.calls += 1
+        return self.backend.invoke_all(tensor)
+
+
+def test_a_still_gets_the_fine_tile_search_and_a_stream_spreads_it_over_frames():
+    from edgecnn.runtime.backends import open_backend
+    from edgecnn.runtime.hands import FINE_TILES, tiles
+
+    palm = _CountingBackend(open_backend(PALM_MODEL, None, 1))
+    finder = HandFinder(palm, open_backend(LANDMARK_MODEL, None, 1))
+    empty = np.full((480, 640, 3), 128, np.uint8)  # nothing for any view to find
+    coarse, fine = 2 + len(tiles(empty.shape)), len(tiles(empty.shape, *FINE_TILES))
+    assert coarse == 6 and fine == 6
+    counts = []
+    for _ in range(4):  # a stream of empty frames: the fine grid on every other one
+        palm.calls = 0
+        assert finder.find(empty) is None
+        counts.append(palm.calls)
+    assert counts == [coarse + fine, coarse, coarse + fine, coarse]
+    finder.find(empty)  # the 5th frame of the stream (full search), then an unrelated still: full search again
+    finder.reset()
+    palm.calls = 0
+    finder.find(empty)
+    assert palm.calls == coarse + fine
+    palm.calls = 0
+    finder.find(empty, track=False)
+    assert palm.calls == coarse + fine
