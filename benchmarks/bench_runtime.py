@@ -16,7 +16,8 @@ interpreter thread, one run, side by side:
       and the CNN on the hand's crop;
   (f) ``edgecnn run``'s default model (``edgecnn.runtime.cli.SHIPPED_MODEL``, ``--hand auto``): the hand finder
       and the hand classifier;
-  (g) the other shipped hand classifier (``rps_landmarks``, 21 points only), ``--hand auto``.
+  (g) the other shipped hand classifier (``rps_landmarks``, 21 points only), ``--hand auto``;
+  (h) (f) on a video of hand-free photos (the empty room: nothing to track, the finder searches every frame).
 
 Then ``edgecnn run`` start-up (import + model load + one image, a fresh process: no TensorFlow) and its peak RSS,
 for the CNN with ``--hand off`` and for the default model (both hand models loaded).
@@ -40,12 +41,13 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads: keep the table readable
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "rps-real-pi" / "validation"
+EMPTY_ROOMS = REPO.parent / "shared" / "data" / "cats-vs-dogs" / "validation"  # frames without a hand
 FRAME_SIZE = (640, 480)
 LANDMARKS_MODEL = REPO / "runtime" / "models" / "rps_landmarks.tflite"
 
 
-def write_video(path: Path, frames: int) -> Path:
-    images = sorted(DATA.glob("*/*.jpg"))[::7][:frames]
+def write_video(path: Path, frames: int, folder: Path = DATA) -> Path:
+    images = sorted(folder.glob("*/*.jpg"))[::7][:frames]
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, FRAME_SIZE)
     for index in range(frames):
         writer.write(cv2.resize(cv2.imread(str(images[index % len(images)])), FRAME_SIZE))
@@ -325,6 +327,10 @@ def main() -> None:
         if SHIPPED_MODEL != LANDMARKS_MODEL:
             loops["(g) --hand auto, rps_landmarks (21 points only)"] = (
                 lambda: bench_edgecnn_loop(LANDMARKS_MODEL, video, "auto"))
+        if EMPTY_ROOMS.is_dir():
+            empty = write_video(workdir / "empty_640x480.avi", args.frames, EMPTY_ROOMS)
+            loops[f"(h) (f) on hand-free frames: the finder searches every frame, {SHIPPED_MODEL.stem}"] = (
+                lambda: bench_edgecnn_loop(SHIPPED_MODEL, empty, "auto"))
         results = best_of_rounds(loops, args.rounds)
         if not args.skip_keras and keras_path is not None:
             results.append(("(d) Keras: tf.image.resize + model.predict per frame",
