@@ -6,7 +6,12 @@
 2. otherwise the palm detector (:mod:`edgecnn.runtime.palm`) proposes hand regions, best first (on the whole frame,
    then the frame zoomed out for a hand that fills it, then tiles of a large frame for a small hand);
 3. when it finds none (a hand that fills the frame, or is cut by its edge: the detector needs the whole palm), the
-   landmark model runs on the whole frame padded to a square before deciding there is no hand.
+   landmark model runs on the whole frame padded to a square before deciding there is no hand;
+4. last, finer tiles for a hand at arm's length.
+
+A still picture (and the first frame of a stream after a hand was lost) gets every step. Later frames of a stream
+with no hand run the whole-frame steps and one of the costlier searches (tiles, whole-frame views, fine tiles) in
+turn, so an empty room costs a fraction of a full search per frame and a small hand is found within three frames.
 
 A region is accepted when the landmark model's hand-presence score reaches ``min_presence``; its 21 landmarks give
 the tight box the classifier is shown (:meth:`Hand.crop_box`) and the features of the landmark classifier
@@ -55,11 +60,9 @@ TILE_FRACTION, MIN_TILE = 0.6, 192  # tile search: squares of 0.6 of the longer 
 # Last, a finer grid (3 x 2 squares of 0.45 of the longer side: 288 px on a 640x480 frame) for a hand at arm's length
 # whose palm the 0.6 tiles still show too small (docs/results/hands.md: the composited scenes, hands at 25-55% of the
 # frame height). A landmark model shown a small enlarged patch imagines hands in textures more readily, so a hand found
-# there needs a presence of 0.8, not the detector's 0.5. It costs an empty room 6 more detector runs per frame, so a
-# stream tries it on every other frame without a hand; a still picture (after reset()) always gets it.
+# there needs a presence of 0.8, not the detector's 0.5.
 FINE_TILES = (0.45, 3, 2)
 FINE_TILE_PRESENCE = 0.8
-FINE_SEARCH_EVERY = 2
 FALLBACK_VIEWS = ((0, 1.0), (90, 1.0), (270, 1.0), (270, 1.4))
 
 
@@ -97,7 +100,7 @@ class HandFinder:
         self.fallback_views = fallback_views
         self.min_presence, self.min_palm_score, self.max_palms = min_presence, min_palm_score, max_palms
         self._tracked: RotatedRect | None = None
-        self._frames_without_hand = 0  # since the last hand or reset(): the fine tiles run when it is a multiple of 2
+        self._frames_without_hand = 0  # since the last hand or reset(): 0 means the full search
         _check_io(palm, ((1, 192, 192, 3),), (2,))
         self.embeds = _check_io(landmark, ((1, LANDMARK_INPUT, LANDMARK_INPUT, 3),), (4, 5)) == 5
         """Whether the landmark model returns its embedding too (:attr:`Hand.embedding`)."""
@@ -130,21 +133,38 @@ class HandFinder:
                 self._tracked = track_region(hand)
                 return hand
             self._tracked = None
-        hand = self._detect(frame_rgb, fine=self._frames_without_hand % FINE_SEARCH_EVERY == 0)
-        self._frames_without_hand = 0 if hand is not None else self._frames_without_hand + 1
+        misses = self._frames_without_hand
+        searches = self._searches if misses == 0 else (self._searches[(misses - 1) % len(self._searches)],)
+        hand = self._detect(frame_rgb, searches)
+        self._frames_without_hand = 0 if hand is not None else misses + 1
         self._tracked = track_region(hand) if (hand is not None and track) else None
         return hand
 
-    def _detect(self, frame_rgb: np.ndarray, fine: bool = True) -> Hand | None:
+    @property
+    def _searches(self):
+        """The costlier searches after the whole frame, in order (each ``frame -> Hand | None``)."""
+        return (self._in_tiles, self._in_views, self._in_fine_tiles) if self.tile_search else (self._in_views,)
+
+    def _detect(self, frame_rgb: np.ndarray, searches) -> Hand | None:
         for zoom_out in (1.0, ZOOM_OUT):
             hand = self._palms_to_hand(frame_rgb, *letterbox(frame_rgb, zoom_out))
             if hand is not None:
                 return hand
-        for x0, y0, tile in tiles(frame_rgb.shape) if self.tile_search else ():
-            # a hand far from the camera is a few pixels in the whole-frame view: look at each part closer
+        for search in searches:
+            hand = search(frame_rgb)
+            if hand is not None:
+                return hand
+        return None
+
+    def _in_tiles(self, frame_rgb: np.ndarray) -> Hand | None:
+        # a hand far from the camera is a few pixels in the whole-frame view: look at each part closer
+        for x0, y0, tile in tiles(frame_rgb.shape):
             hand = self._palms_in_tile(frame_rgb, x0, y0, tile)
             if hand is not None:
                 return hand
+        return None
+
+    def _in_views(self, frame_rgb: np.ndarray) -> Hand | None:
         height, width = frame_rgb.shape[:2]
         for degrees, scale in self.fallback_views:
             view = RotatedRect(width / 2.0, height / 2.0, float(max(height, width)) * scale, math.radians(degrees))
@@ -152,7 +172,10 @@ class HandFinder:
             if first is not None:
                 # one more pass on the region its own landmarks give: a whole-frame view is coarse
                 return self._landmarks(frame_rgb, track_region(first), "frame") or first
-        for x0, y0, tile in tiles(frame_rgb.shape, *FINE_TILES) if (fine and self.tile_search) else ():
+        return None
+
+    def _in_fine_tiles(self, frame_rgb: np.ndarray) -> Hand | None:
+        for x0, y0, tile in tiles(frame_rgb.shape, *FINE_TILES):
             hand = self._palms_in_tile(frame_rgb, x0, y0, tile)
             if hand is not None and hand.presence >= FINE_TILE_PRESENCE:
                 return hand

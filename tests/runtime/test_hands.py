@@ -222,26 +222,24 @@ class _CountingBackend:
         return self.backend.invoke_all(tensor)
 
 
-def test_a_still_gets_the_fine_tile_search_and_a_stream_spreads_it_over_frames():
+def test_a_still_gets_the_full_search_and_an_empty_stream_one_costly_search_per_frame():
     from edgecnn.runtime.backends import open_backend
     from edgecnn.runtime.hands import FINE_TILES, tiles
 
     palm = _CountingBackend(open_backend(PALM_MODEL, None, 1))
     finder = HandFinder(palm, open_backend(LANDMARK_MODEL, None, 1))
     empty = np.full((480, 640, 3), 128, np.uint8)  # nothing for any view to find
-    coarse, fine = 2 + len(tiles(empty.shape)), len(tiles(empty.shape, *FINE_TILES))
-    assert coarse == 6 and fine == 6
+    whole, coarse, fine = 2, len(tiles(empty.shape)), len(tiles(empty.shape, *FINE_TILES))
+    assert (coarse, fine) == (4, 6)
     counts = []
-    for _ in range(4):  # a stream of empty frames: the fine grid on every other one
+    for _ in range(7):  # a stream of empty frames
         palm.calls = 0
         assert finder.find(empty) is None
         counts.append(palm.calls)
-    assert counts == [coarse + fine, coarse, coarse + fine, coarse]
-    finder.find(empty)  # the 5th frame of the stream (full search), then an unrelated still: full search again
-    finder.reset()
-    palm.calls = 0
-    finder.find(empty)
-    assert palm.calls == coarse + fine
-    palm.calls = 0
-    finder.find(empty, track=False)
-    assert palm.calls == coarse + fine
+    # the first frame searches everything; then the whole frame plus, in turn, the tiles, the whole-frame views (the
+    # landmark model: no detector call) and the fine tiles
+    assert counts == [whole + coarse + fine, whole + coarse, whole, whole + fine, whole + coarse, whole, whole + fine]
+    for still in (lambda: (finder.reset(), finder.find(empty)), lambda: finder.find(empty, track=False)):
+        palm.calls = 0
+        still()
+        assert palm.calls == whole + coarse + fine  # an unrelated picture: the full search
