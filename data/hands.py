@@ -24,7 +24,8 @@ from edgecnn.data.loader import LabelledImages, class_folders, labelled_files
 from edgecnn.runtime.atomic import write_text_atomic
 from edgecnn.runtime.contract import HAND_FEATURE_SHAPES, HandCrop, ModelContract
 from edgecnn.runtime.errors import SourceError
-from edgecnn.runtime.hands import HandFinder, hand_features, landmark_box
+from edgecnn.runtime.hand_features import hand_features
+from edgecnn.runtime.hands import HandFinder, landmark_box
 from edgecnn.runtime.images import is_image_file, read_image_rgb
 
 CACHE_VERSION = 2  # 2: the landmark model's embedding of the hand and of its mirror image are kept too
@@ -44,7 +45,8 @@ class FoundHand:
     """The same for the hand's region flipped left-right (the mirror image training adds)."""
 
     def features(self, kind: str, mirrored: bool = False) -> np.ndarray:
-        """The flat features a model of input kind ``kind`` reads (:func:`~edgecnn.runtime.hands.hand_features`)."""
+        """The flat features a model of input kind ``kind`` reads
+        (:func:`~edgecnn.runtime.hand_features.hand_features`)."""
         return hand_features(self.landmarks, self.mirrored_embedding if mirrored else self.embedding, kind, mirrored)
 
 

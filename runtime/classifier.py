@@ -61,8 +61,8 @@ class Classifier:
         return self.contract.labels
 
     def predict_features(self, features: np.ndarray) -> np.ndarray:
-        """``(N, F)`` float32 hand features (:func:`edgecnn.runtime.hands.hand_features`) -> float32 probabilities
-        (models whose contract :attr:`~edgecnn.runtime.contract.ModelContract.reads_hand_features`)."""
+        """``(N, F)`` float32 hand features (:func:`edgecnn.runtime.hand_features.hand_features`) -> float32
+        probabilities (models whose contract :attr:`~edgecnn.runtime.contract.ModelContract.reads_hand_features`)."""
         expected = self.contract.input_shape
         if not self.contract.reads_hand_features:
             raise InputShapeError(f"{self.path}: this model reads pixels, not hand features")

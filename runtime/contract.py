@@ -34,8 +34,8 @@ ACTIVATIONS = ("softmax", "sigmoid")
 INPUT_KINDS = ("image", "hand_landmarks", "hand_embedding")
 HAND_FEATURE_SHAPES = {"hand_landmarks": (21, 3), "hand_embedding": (1, 672 + 63)}
 """Input kinds read from the hand finder rather than pixels, and the ``input_size`` each declares
-(:func:`edgecnn.runtime.hands.hand_features`: the 21 points' 63 features; the landmark model's 672-value embedding
-then those 63)."""
+(:func:`edgecnn.runtime.hand_features.hand_features`: the 21 points' 63 features; the landmark model's 672-value
+embedding then those 63)."""
 HAND_DETECTORS = ("mediapipe_hands_lite",)
 
 
@@ -102,7 +102,7 @@ class ModelContract:
     """Name or path of the data the model was trained on."""
     input_kind: str = "image"
     """``"image"``: pixels of ``input_size``. ``"hand_landmarks"``: the 63 features
-    :func:`edgecnn.runtime.hands.landmark_features` makes of the hand landmark model's 21 points (``input_size``
+    :func:`edgecnn.runtime.hand_features.landmark_features` makes of the hand landmark model's 21 points (``input_size``
     is then ``(21, 3)``). ``"hand_embedding"``: the hand landmark model's own 672-value embedding of the hand, then
     those 63 (``input_size`` ``(1, 735)``). See :data:`HAND_FEATURE_SHAPES`."""
     hand_crop: HandCrop | None = None

@@ -19,7 +19,8 @@ import numpy as np
 from edgecnn.runtime.classifier import Classifier, Prediction
 from edgecnn.runtime.contract import HandCrop
 from edgecnn.runtime.errors import OptionError
-from edgecnn.runtime.hands import LANDMARK_MODEL, Hand, HandFinder, hand_features
+from edgecnn.runtime.hand_features import hand_features
+from edgecnn.runtime.hands import LANDMARK_MODEL, Hand, HandFinder
 from edgecnn.runtime.palm import RotatedRect
 
 HAND_MODES = ("auto", "roi", "off")

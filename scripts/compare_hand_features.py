@@ -8,7 +8,7 @@ rps-real-kaust (whole source clips held out, :func:`edgecnn.data.splits.held_out
 validation split) and cats-vs-dogs (hand-free photos, own validation split) goes through the runtime's
 :class:`~edgecnn.runtime.hands.HandFinder` once. For each hand found it keeps
 
-- ``landmarks``: the 63 features ``rps_landmarks`` reads (:func:`~edgecnn.runtime.hands.landmark_features`);
+- ``landmarks``: the 63 features ``rps_landmarks`` reads (:func:`~edgecnn.runtime.hand_features.landmark_features`);
 - ``embedding``: the landmark model's 672-value global-average-pooled feature vector (the layer its landmark,
   presence and handedness heads read), taken from the same interpreter with ``experimental_preserve_all_tensors``;
 - ``both``: the two side by side.
@@ -54,7 +54,8 @@ def embedding_reader():
 
 def scan(parts: dict[str, list[tuple[Path, int]]]) -> dict[str, list]:
     """``{part: [(label, (landmarks 63, mirrored, embedding 672, mirrored) or None when no hand) per image]}``."""
-    from edgecnn.runtime.hands import LANDMARK_INPUT, HandFinder, landmark_features
+    from edgecnn.runtime.hand_features import landmark_features
+    from edgecnn.runtime.hands import LANDMARK_INPUT, HandFinder
     from edgecnn.runtime.images import read_image_rgb
 
     finder, embed = HandFinder.open(threads=1), embedding_reader()

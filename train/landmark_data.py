@@ -1,6 +1,6 @@
 """Training data for hand-feature models: every image through the runtime's hand finder, as features.
 
-The same :class:`~edgecnn.runtime.hands.HandFinder` and :func:`~edgecnn.runtime.hands.hand_features` the live
+The same :class:`~edgecnn.runtime.hands.HandFinder` and :func:`~edgecnn.runtime.hand_features.hand_features` the live
 loop uses, so the classifier learns exactly what ``edgecnn run --hand auto`` will feed it. Sources with their own
 held-out split keep it; a source without one (rps-real-kaust) holds out whole source clips
 (:func:`~edgecnn.data.splits.held_out_clip`), not frames, so evaluation sees people and rooms training never

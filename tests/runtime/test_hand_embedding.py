@@ -15,7 +15,8 @@ from edgecnn.runtime.classifier import Classifier
 from edgecnn.runtime.contract import HandCrop, ModelContract
 from edgecnn.runtime.errors import ContractError, OptionError
 from edgecnn.runtime.gesture import HandGestures
-from edgecnn.runtime.hands import EMBEDDING_SIZE, LANDMARK_INPUT, LANDMARK_MODEL, PALM_MODEL, HandFinder, hand_features
+from edgecnn.runtime.hand_features import hand_features
+from edgecnn.runtime.hands import EMBEDDING_SIZE, LANDMARK_INPUT, LANDMARK_MODEL, PALM_MODEL, HandFinder
 from edgecnn.runtime.images import read_image_rgb
 
 MEDIAPIPE_LANDMARK_MODEL = REPO / "runtime" / "models" / "hand_landmark_lite.tflite"

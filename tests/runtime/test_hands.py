@@ -20,7 +20,8 @@ from edgecnn.runtime.classifier import Classifier
 from edgecnn.runtime.contract import HandCrop, ModelContract
 from edgecnn.runtime.errors import ContractError, ModelLoadError, OptionError
 from edgecnn.runtime.gesture import HandGestures
-from edgecnn.runtime.hands import LANDMARK_MODEL, PALM_MODEL, HandFinder, landmark_features
+from edgecnn.runtime.hand_features import landmark_features
+from edgecnn.runtime.hands import LANDMARK_MODEL, PALM_MODEL, HandFinder
 from edgecnn.runtime.images import read_image_rgb
 
 LANDMARK_CLASSIFIER = REPO / "runtime" / "models" / "rps_landmarks.tflite"

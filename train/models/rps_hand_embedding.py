@@ -5,7 +5,8 @@ vector; a classifier on that vector reuses the whole network pretrained on hands
 in (transfer learning, as the chapter does with InceptionV3's ``mixed7``). Measured on clip-held-out people
 (docs/results/hand-features.md), the embedding tells a hand from fur and textures far better than the points do,
 and with the points beside it reads the gesture a little better too. The input is the embedding then the 63
-:func:`edgecnn.runtime.hands.landmark_features`, as one row (:func:`edgecnn.runtime.hands.hand_features`).
+:func:`edgecnn.runtime.hand_features.landmark_features`, as one row
+(:func:`edgecnn.runtime.hand_features.hand_features`).
 """
 
 from edgecnn.train.spec import ModelSpec

@@ -2,8 +2,8 @@
 
 The chapter's answer to too little data is transfer learning; MediaPipe's hand landmark model is a network trained
 on hands of many people in many rooms, and its 21 points carry the gesture without the face, the shirt or the wall.
-The features (:func:`edgecnn.runtime.hands.landmark_features`) are position-, size- and roll-free; the model sees
-``(21, 3)`` of them and learns the rest.
+The features (:func:`edgecnn.runtime.hand_features.landmark_features`) are position-, size- and roll-free; the model
+sees ``(21, 3)`` of them and learns the rest.
 """
 
 from edgecnn.train.spec import ModelSpec
