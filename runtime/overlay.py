@@ -67,7 +67,7 @@ def draw(frame_rgb: np.ndarray, text: OverlayText, box: tuple[int, int, int, int
     panel = image[:min(image.shape[0], band_height(len(text.top)))]
     panel //= 3  # darken the band behind the text so it reads on any background
     _text(image, text.title, (8, 28), 0.75, _GREEN if text.sure else _ORANGE)
-    fps_text = f"{text.fps:.1f} FPS"
+    fps_text = fps_label(text.fps)
     (fps_width, _), _ = cv2.getTextSize(fps_text, _FONT, 0.5, 1)
     _text(image, fps_text, (width - fps_width - 8, 55), 0.5, _WHITE)  # beside the bars, clear of long titles
     bar_width = max(40, width // 4)
@@ -81,6 +81,11 @@ def draw(frame_rgb: np.ndarray, text: OverlayText, box: tuple[int, int, int, int
 
 def _text(image: np.ndarray, text: str, origin: tuple[int, int], scale: float, color) -> None:
     cv2.putText(image, text, origin, _FONT, scale, color, 1, cv2.LINE_AA)
+
+
+def fps_label(fps: float) -> str:
+    """``"12.3 FPS"``; ``"-- FPS"`` before there is a rate to show (one frame, a still picture)."""
+    return f"{fps:.1f} FPS" if fps > 0 else "-- FPS"
 
 
 class FpsMeter:

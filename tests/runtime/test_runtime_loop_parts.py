@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -39,6 +40,16 @@ def test_overlay_band_covers_at_most_a_quarter_of_the_frame(height, width):
     darkened = np.flatnonzero((annotated[:, -1] < 200).any(axis=1))  # the band's rows, read at the right edge
     assert darkened.max() + 1 <= annotated.shape[0] / 4
     assert abs(annotated.shape[1] / annotated.shape[0] - width / height) < 0.02  # aspect kept
+
+
+def test_a_single_frame_shows_no_rate_instead_of_zero_fps():
+    from edgecnn.runtime.overlay import FpsMeter, fps_label
+
+    meter = FpsMeter()
+    assert fps_label(meter.tick()) == "-- FPS"  # a still picture: one frame, no rate
+    time.sleep(0.01)
+    rate = meter.tick()
+    assert 0 < rate <= 100 and fps_label(rate) == f"{rate:.1f} FPS"
 
 
 def test_smoothing_is_an_exponential_moving_average():
