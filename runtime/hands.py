@@ -30,11 +30,13 @@ import numpy as np
 
 from edgecnn.runtime.backends import Backend, open_backend
 from edgecnn.runtime.errors import ModelLoadError
+from edgecnn.runtime.palm import INPUT_SIZE as PALM_INPUT
 from edgecnn.runtime.palm import (
     RotatedRect,
     decode_palms,
     letterbox,
     palm_to_hand_rect,
+    unit_tensor,
     upright_angle,
 )
 
@@ -56,7 +58,7 @@ TRACK_SCALE, TRACK_SHIFT_Y = 2.0, -0.1
 # A hand that fills the frame is too big for the palm detector's anchors: it looks again at the frame shrunk into a
 # larger black square. 1.6: measured on samples of the rps-real-pi training set, 95% -> 98% hands found.
 ZOOM_OUT = 1.6
-TILE_FRACTION, MIN_TILE = 0.6, 192  # tile search: squares of 0.6 of the longer side, never below the detector's size
+TILE_FRACTION, MIN_TILE = 0.6, PALM_INPUT  # tile search: 0.6 of the longer side, never below the detector input
 # Last, a finer grid (3 x 2 squares of 0.45 of the longer side: 288 px on a 640x480 frame) for a hand at arm's length
 # whose palm the 0.6 tiles still show too small (docs/results/hands.md: the composited scenes, hands at 25-55% of the
 # frame height). A landmark model shown a small enlarged patch imagines hands in textures more readily, so a hand found
@@ -101,7 +103,7 @@ class HandFinder:
         self.min_presence, self.min_palm_score, self.max_palms = min_presence, min_palm_score, max_palms
         self._tracked: RotatedRect | None = None
         self._frames_without_hand = 0  # since the last hand or reset(): 0 means the full search
-        _check_io(palm, ((1, 192, 192, 3),), (2,))
+        _check_io(palm, ((1, PALM_INPUT, PALM_INPUT, 3),), (2,))
         self.embeds = _check_io(landmark, ((1, LANDMARK_INPUT, LANDMARK_INPUT, 3),), (4, 5)) == 5
         """Whether the landmark model returns its embedding too (:attr:`Hand.embedding`)."""
 
@@ -182,9 +184,8 @@ class HandFinder:
         return None
 
     def _palms_in_tile(self, frame_rgb: np.ndarray, x0: int, y0: int, tile: int) -> Hand | None:
-        crop = cv2.resize(frame_rgb[y0:y0 + tile, x0:x0 + tile], (192, 192), interpolation=cv2.INTER_AREA)
-        return self._palms_to_hand(frame_rgb, (crop.astype(np.float32) * np.float32(1 / 255.0))[None],
-                                   float(tile), -float(x0), -float(y0))
+        crop = cv2.resize(frame_rgb[y0:y0 + tile, x0:x0 + tile], (PALM_INPUT, PALM_INPUT), interpolation=cv2.INTER_AREA)
+        return self._palms_to_hand(frame_rgb, unit_tensor(crop), float(tile), -float(x0), -float(y0))
 
     def _palms_to_hand(self, frame_rgb, tensor, side, pad_x, pad_y) -> Hand | None:
         regressors, logits = _palm_outputs(self.palm.invoke_all(tensor))
@@ -198,8 +199,7 @@ class HandFinder:
         return self._landmarks(frame_rgb, region, "roi")
 
     def _landmarks(self, frame_rgb: np.ndarray, region: RotatedRect, found_by: str) -> Hand | None:
-        crop = region.crop(frame_rgb, LANDMARK_INPUT)
-        tensor = (crop.astype(np.float32) * np.float32(1.0 / 255.0))[None]
+        tensor = unit_tensor(region.crop(frame_rgb, LANDMARK_INPUT))
         points, presence, handedness, embedding = _landmark_outputs(self.landmark.invoke_all(tensor))
         if presence < self.min_presence:
             return None
@@ -209,8 +209,7 @@ class HandFinder:
     def mirrored_embedding(self, frame_rgb: np.ndarray, hand: Hand) -> np.ndarray:
         """The embedding of ``hand``'s region flipped left-right: the same hand as the other hand (training data)."""
         crop = np.ascontiguousarray(hand.region.crop(frame_rgb, LANDMARK_INPUT)[:, ::-1])
-        tensor = (crop.astype(np.float32) * np.float32(1.0 / 255.0))[None]
-        embedding = _landmark_outputs(self.landmark.invoke_all(tensor))[3]
+        embedding = _landmark_outputs(self.landmark.invoke_all(unit_tensor(crop)))[3]
         if embedding is None:
             raise ModelLoadError(f"{self.landmark.path}: this landmark model does not return its embedding "
                                  f"(expected {LANDMARK_MODEL.name}, made by scripts/expose-hand-embedding.py)")

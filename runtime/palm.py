@@ -91,6 +91,11 @@ def ssd_anchors() -> np.ndarray:
 _ANCHORS = ssd_anchors()
 
 
+def unit_tensor(image_rgb: np.ndarray) -> np.ndarray:
+    """``(H, W, 3)`` uint8 -> ``(1, H, W, 3)`` float32 in [0, 1]: what both hand models take."""
+    return (image_rgb.astype(np.float32) * np.float32(1.0 / 255.0))[None]
+
+
 def letterbox(frame_rgb: np.ndarray, zoom_out: float = 1.0) -> tuple[np.ndarray, float, float, float]:
     """The frame padded to a centred square (``zoom_out`` times its longer side) and resized to the detector's
     input, scaled to [0, 1].
@@ -103,8 +108,7 @@ def letterbox(frame_rgb: np.ndarray, zoom_out: float = 1.0) -> tuple[np.ndarray,
     square = cv2.copyMakeBorder(frame_rgb, pad_y, side - height - pad_y, pad_x, side - width - pad_x,
                                 cv2.BORDER_CONSTANT, value=(0, 0, 0))
     small = cv2.resize(square, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
-    tensor = small.astype(np.float32) * np.float32(1.0 / 255.0)
-    return tensor[None], float(side), float(pad_x), float(pad_y)
+    return unit_tensor(small), float(side), float(pad_x), float(pad_y)
 
 
 def decode_palms(regressors: np.ndarray, logits: np.ndarray, side: float, pad_x: float, pad_y: float,
