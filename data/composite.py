@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from edgecnn.data.errors import DataError
-from edgecnn.data.image_files import WriteCounts, check_output_folder, write_jpeg
+from edgecnn.data.image_files import WriteCounts, check_output_folder, split_folders, write_jpeg
 from edgecnn.data.loader import class_folders
 from edgecnn.runtime.errors import SourceError
 from edgecnn.runtime.images import is_image_file, read_image_rgb
@@ -94,9 +94,7 @@ def composite_hands(src: Path, backgrounds: Path, out: Path, options: CompositeO
                     progress=None) -> dict[str, WriteCounts]:
     """Writes ``OUT/<split>/<class>/<name>.jpg`` for every image of ``SRC/<split>/<class>/`` (see the module)."""
     src, backgrounds, out = Path(src), Path(backgrounds), Path(out)
-    splits = sorted(p for p in src.iterdir() if p.is_dir() and not p.name.startswith(".")) if src.is_dir() else []
-    if not splits:
-        raise DataError(f"{src}: expected <split>/<class>/<image files> (e.g. train/rock/*.jpg)")
+    splits = split_folders(src)
     check_output_folder(src, out)
     counts = {}
     for split_dir in splits:

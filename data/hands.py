@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from edgecnn.data.errors import DataError
-from edgecnn.data.image_files import check_output_folder, write_jpeg
+from edgecnn.data.image_files import check_output_folder, split_folders, write_jpeg
 from edgecnn.data.loader import LabelledImages, class_folders, labelled_files
 from edgecnn.runtime.atomic import write_text_atomic
 from edgecnn.runtime.contract import HAND_FEATURE_SHAPES, HandCrop, ModelContract
@@ -168,11 +168,9 @@ def crop_hands(src: Path, out: Path, finder: HandFinder, crop: HandCrop | None =
 
     ``OUT/<split>/<class>/<file>`` mirrors ``SRC``; ``OUT/<split>/no-hand.txt`` lists the images with no hand found.
     """
-    crop, src = crop or HandCrop(), Path(src)
+    crop = crop or HandCrop()
+    splits = split_folders(src)
     check_output_folder(src, out)
-    splits = sorted(p for p in src.iterdir() if p.is_dir() and not p.name.startswith(".")) if src.is_dir() else []
-    if not splits:
-        raise DataError(f"{src}: expected <split>/<class>/<image files> (e.g. train/rock/*.jpg)")
     scans = {}
     for split_dir in splits:
         scan = scan_split(split_dir, finder)

@@ -23,6 +23,16 @@ class WriteCounts:
     """One line per source image that could not be decoded (skipped, never fatal)."""
 
 
+def split_folders(src: Path) -> list[Path]:
+    """The ``<split>`` folders of ``src`` (``<split>/<class>/<images>``), sorted, dot-folders left out; a
+    :class:`DataError` when there is none."""
+    src = Path(src)
+    splits = sorted(p for p in src.iterdir() if p.is_dir() and not p.name.startswith(".")) if src.is_dir() else []
+    if not splits:
+        raise DataError(f"{src}: expected <split>/<class>/<image files> (e.g. train/rock/*.jpg)")
+    return splits
+
+
 def check_output_folder(src: Path, out: Path) -> None:
     """A :class:`DataError` when ``out`` is ``src`` or inside it (the next run would read its own output)."""
     if Path(out).resolve() == Path(src).resolve() or Path(src).resolve() in Path(out).resolve().parents:

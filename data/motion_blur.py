@@ -2,8 +2,8 @@
 
 A webcam's exposure grows in ordinary indoor light, and a hand moving into a gesture smears over a few to a few
 dozen pixels. Measured on the held-out rps-real-kaust clips (docs/results/hands.md, per clip), most frames the
-classifier gets wrong come from the two clips whose frames are smeared that way, while the sharp clips of other
-people and rooms are read at 90-100%. Training on blurred copies shows the classifier what the hand landmark model
+classifier gets wrong come from the two groups of frames smeared that way, while most sharp clips of other
+people and rooms are read at 84-100%. Training on blurred copies shows the classifier what the hand landmark model
 makes of such frames. Blur the hand-free photos the same way, so that blur alone never means "a hand".
 
 ``edgecnn data motion-blur SRC OUT`` writes ``OUT/<split>/<class>/<name>.jpg`` for every image of ``SRC``, names
