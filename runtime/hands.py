@@ -13,8 +13,9 @@ A still picture (and the first frame of a stream after a hand was lost) gets eve
 with no hand run the whole-frame steps and one of the costlier searches (tiles, whole-frame views, fine tiles) in
 turn, so an empty room costs a fraction of a full search per frame and a small hand is found within three frames.
 
-A region is accepted when the landmark model's hand-presence score reaches ``min_presence``; its 21 landmarks give
-the tight box the classifier is shown (:meth:`Hand.crop_box`) and the features of the hand classifiers
+A region is accepted when the landmark model's hand-presence score reaches ``min_presence``; a hand found by a search
+is looked at once more in the region its own landmarks give (as tracking would), a better-centred view. Its 21
+landmarks give the tight box the classifier is shown (:meth:`Hand.crop_box`) and the features of the hand classifiers
 (:mod:`edgecnn.runtime.hand_features`). Several hands: the one with the highest presence score (a tracked hand keeps
 priority while it stays present). Both models ship in ``runtime/models`` (``scripts/fetch-hand-models.py``).
 """
@@ -118,7 +119,7 @@ class HandFinder:
         """Everything that changes what :meth:`find` returns for a still picture (cache keys of scanned folders)."""
         models = "|".join(f"{b.path.name}:{b.path.stat().st_size}" for b in (self.palm, self.landmark))
         return (f"{models}|{self.min_presence}|{self.min_palm_score}|{self.max_palms}|{self.fallback_views}|"
-                f"{self.tile_search}|{TILE_FRACTION}|{ZOOM_OUT}|{FINE_TILES}|{FINE_TILE_PRESENCE}")
+                f"{self.tile_search}|{TILE_FRACTION}|{ZOOM_OUT}|{FINE_TILES}|{FINE_TILE_PRESENCE}|refined")
 
     def reset(self) -> None:
         """Forget the tracked hand (a new, unrelated picture follows: image folders); its search is the full one."""
@@ -170,10 +171,9 @@ class HandFinder:
         height, width = frame_rgb.shape[:2]
         for degrees, scale in self.fallback_views:
             view = RotatedRect(width / 2.0, height / 2.0, float(max(height, width)) * scale, math.radians(degrees))
-            first = self._landmarks(frame_rgb, view, "frame")
-            if first is not None:
-                # one more pass on the region its own landmarks give: a whole-frame view is coarse
-                return self._landmarks(frame_rgb, track_region(first), "frame") or first
+            hand = self._refined(frame_rgb, self._landmarks(frame_rgb, view, "frame"))
+            if hand is not None:
+                return hand
         return None
 
     def _in_fine_tiles(self, frame_rgb: np.ndarray) -> Hand | None:
@@ -190,9 +190,19 @@ class HandFinder:
     def _palms_to_hand(self, frame_rgb, tensor, side, pad_x, pad_y) -> Hand | None:
         regressors, logits = _palm_outputs(self.palm.invoke_all(tensor))
         palms = decode_palms(regressors, logits, side, pad_x, pad_y, self.min_palm_score)[: self.max_palms]
-        hands = [self._landmarks(frame_rgb, palm_to_hand_rect(palm), "palm") for palm in palms]
+        hands = [self._refined(frame_rgb, self._landmarks(frame_rgb, palm_to_hand_rect(palm), "palm"))
+                 for palm in palms]
         hands = [hand for hand in hands if hand is not None]
         return max(hands, key=lambda hand: hand.presence) if hands else None
+
+    def _refined(self, frame_rgb: np.ndarray, first: Hand | None) -> Hand | None:
+        """``first`` seen once more in the region its own landmarks give (the region tracking uses), or ``first``
+        when the hand is not present there. A detector's box or a whole-frame view is coarse: for a small hand
+        (arm's length) the landmark model places it off-centre, and both its landmarks and its embedding are better
+        on the second look (docs/results/hands.md: scenes and hand-free claims, before and after)."""
+        if first is None:
+            return None
+        return self._landmarks(frame_rgb, track_region(first), first.found_by) or first
 
     def landmarks_in(self, frame_rgb: np.ndarray, region: RotatedRect) -> Hand | None:
         """The hand in one given region (``--hand roi``), or None when the landmark model sees none there."""
