@@ -53,7 +53,8 @@ def register(subparsers) -> None:
     parser.add_argument("--threshold", type=float, default=0.5, metavar="P",
                         help='below this confidence the overlay says "unsure"')
     parser.add_argument("--smooth", type=float, default=0.0, metavar="W",
-                        help="probability smoothing: weight of the previous average in [0, 1); 0 = off")
+                        help="probability smoothing: weight of the previous average in [0, 1); 0 = off; it starts "
+                             "afresh when the hand leaves and at each file of a folder")
     parser.add_argument("--headless", action="store_true",
                         help="no window; print one JSON line per frame to stdout (start-up notes go to stderr)")
     parser.add_argument("--save", type=Path, default=None, metavar="FILE",

@@ -37,7 +37,8 @@ class LiveOptions:
     threshold: float = 0.5
     """Below this confidence the overlay says "unsure"."""
     smooth: float = 0.0
-    """Weight of the previous average in the probability smoothing, in [0, 1); 0 = off."""
+    """Weight of the previous average in the probability smoothing, in [0, 1); 0 = off. A frame with no hand, and
+    each file of a folder, starts the average afresh."""
     headless: bool = False
     """Print one JSON line per frame to stdout instead of opening a window."""
     save: Path | None = None
@@ -117,11 +118,13 @@ def run_live(classifier: Classifier, source: Source, options: LiveOptions,
             pace.wait()
             if not frame.source.isdigit() and frame.source != last_source:
                 gestures.reset()  # another file of a folder: nothing to track from the last one
+                smoother.reset()  # nor to average with
             last_source = frame.source
             result = gestures.classify(frame.image)
             if source.live:
                 summary.frames_behind.append(source.captured - frame.captured)
             if result.prediction is None:
+                smoother.reset()  # the hand left: the next one is not averaged with it
                 record = no_hand_record(frame, result)
                 text = describe_no_hand(result.reason or "no hand", fps_meter.tick())
             else:

@@ -257,3 +257,27 @@ def test_a_still_gets_the_full_search_and_an_empty_stream_one_costly_search_per_
         palm.calls = 0
         still()
         assert palm.calls == whole + coarse + fine  # an unrelated picture: the full search
+
+
+def test_smoothing_starts_afresh_after_no_hand_and_in_another_file(tmp_path, pi_hands):
+    paper = next(image for image, label in pi_hands if label == "paper")
+    rock = next(image for image, label in pi_hands if label == "rock")
+    height, width = paper.shape[:2]
+    video = tmp_path / "gap.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (width, height))
+    for image in (paper, paper, np.zeros_like(paper), rock, rock):
+        writer.write(cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    writer.release()
+    folder = tmp_path / "stills"
+    folder.mkdir()
+    for name, image in (("a.png", paper), ("b.png", rock)):
+        cv2.imwrite(str(folder / name), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    for source, fresh, averaged in ((video, (0, 3), (1, 4)), (folder, (0, 1), ())):
+        raw, smoothed = ([json.loads(line) for line in edgecnn_run("--source", source, "--headless", *extra).stdout
+                          .splitlines()] for extra in ((), ("--smooth", 0.9)))
+        assert [r["label"] is None for r in raw] == [r["label"] is None for r in smoothed]
+        assert [r["label"] is None for r in raw] == [index == 2 for index in range(len(raw))]  # only the empty frame
+        for index in fresh:  # the first hand, and the first after an empty frame or in another file
+            assert smoothed[index]["probabilities"] == raw[index]["probabilities"]
+        for index in averaged:  # the next frame of the same hand is averaged
+            assert smoothed[index]["probabilities"] != raw[index]["probabilities"]
