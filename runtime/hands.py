@@ -7,11 +7,13 @@
    then the frame zoomed out for a hand that fills it, then tiles of a large frame for a small hand);
 3. when it finds none (a hand that fills the frame, or is cut by its edge: the detector needs the whole palm), the
    landmark model runs on the whole frame padded to a square before deciding there is no hand;
-4. last, finer tiles for a hand at arm's length.
+4. last, finer tiles for a hand at arm's length, then the landmark model on windows of the frame, upright and turned
+   (a hand at arm's length that the palm detector misses).
 
 A still picture (and the first frame of a stream after a hand was lost) gets every step. Later frames of a stream
-with no hand run the whole-frame steps and one of the costlier searches (tiles, whole-frame views, fine tiles) in
-turn, so an empty room costs a fraction of a full search per frame and a small hand is found within three frames.
+with no hand run the whole-frame steps and one of the costlier searches (tiles, whole-frame views, fine tiles, the
+windows at each turn) in turn, so an empty room costs a fraction of a full search per frame and a small hand is found
+within six frames.
 
 A region is accepted when the landmark model's hand-presence score reaches ``min_presence``; a hand found by a search
 is looked at once more in the region its own landmarks give (as tracking would), a better-centred view. Its 21
@@ -22,6 +24,7 @@ priority while it stays present). Both models ship in ``runtime/models`` (``scri
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,9 +66,16 @@ TILE_FRACTION, MIN_TILE = 0.6, PALM_INPUT  # tile search: 0.6 of the longer side
 # Last, a finer grid (3 x 2 squares of 0.45 of the longer side: 288 px on a 640x480 frame) for a hand at arm's length
 # whose palm the 0.6 tiles still show too small (docs/results/hands.md: the composited scenes, hands at 25-55% of the
 # frame height). A landmark model shown a small enlarged patch imagines hands in textures more readily, so a hand found
-# there needs a presence of 0.8, not the detector's 0.5.
+# there needs a presence of 0.8 (SMALL_VIEW_PRESENCE), not the detector's 0.5.
 FINE_TILES = (0.45, 3, 2)
-FINE_TILE_PRESENCE = 0.8
+SMALL_VIEW_PRESENCE = 0.8
+# Last of all, the landmark model itself on windows of the frame (a 4 x 3 grid of squares of 0.35 of the longer side:
+# 224 px on a 640x480 frame, the landmark model's own input size, so nothing is enlarged), upright and turned as the
+# whole-frame views are: the whole-frame fallback for a hand that does not fill the frame. The palm detector misses
+# hands the landmark model reads (a fist or a flat hand seen from the side, a blurred palm); a window found there needs
+# the same presence of 0.8. Each turn is its own search in a stream, so a frame runs at most 12 landmark calls.
+WINDOWS = (0.35, 4, 3)
+WINDOW_TURNS = (0, 90, 270)
 FALLBACK_VIEWS = ((0, 1.0), (90, 1.0), (270, 1.0), (270, 1.4))
 
 
@@ -119,7 +129,8 @@ class HandFinder:
         """Everything that changes what :meth:`find` returns for a still picture (cache keys of scanned folders)."""
         models = "|".join(f"{b.path.name}:{b.path.stat().st_size}" for b in (self.palm, self.landmark))
         return (f"{models}|{self.min_presence}|{self.min_palm_score}|{self.max_palms}|{self.fallback_views}|"
-                f"{self.tile_search}|{TILE_FRACTION}|{ZOOM_OUT}|{FINE_TILES}|{FINE_TILE_PRESENCE}|refined")
+                f"{self.tile_search}|{TILE_FRACTION}|{ZOOM_OUT}|{FINE_TILES}|{SMALL_VIEW_PRESENCE}|refined|"
+                f"{WINDOWS}|{WINDOW_TURNS}")
 
     def reset(self) -> None:
         """Forget the tracked hand (a new, unrelated picture follows: image folders); its search is the full one."""
@@ -146,7 +157,10 @@ class HandFinder:
     @property
     def _searches(self):
         """The costlier searches after the whole frame, in order (each ``frame -> Hand | None``)."""
-        return (self._in_tiles, self._in_views, self._in_fine_tiles) if self.tile_search else (self._in_views,)
+        if not self.tile_search:
+            return (self._in_views,)
+        windows = tuple(functools.partial(self._in_windows, degrees=degrees) for degrees in WINDOW_TURNS)
+        return (self._in_tiles, self._in_views, self._in_fine_tiles) + windows
 
     def _detect(self, frame_rgb: np.ndarray, searches) -> Hand | None:
         for zoom_out in (1.0, ZOOM_OUT):
@@ -179,7 +193,15 @@ class HandFinder:
     def _in_fine_tiles(self, frame_rgb: np.ndarray) -> Hand | None:
         for x0, y0, tile in tiles(frame_rgb.shape, *FINE_TILES):
             hand = self._palms_in_tile(frame_rgb, x0, y0, tile)
-            if hand is not None and hand.presence >= FINE_TILE_PRESENCE:
+            if hand is not None and hand.presence >= SMALL_VIEW_PRESENCE:
+                return hand
+        return None
+
+    def _in_windows(self, frame_rgb: np.ndarray, degrees: float) -> Hand | None:
+        for x0, y0, side in tiles(frame_rgb.shape, *WINDOWS):
+            window = RotatedRect(x0 + side / 2.0, y0 + side / 2.0, float(side), math.radians(degrees))
+            hand = self._refined(frame_rgb, self._landmarks(frame_rgb, window, "frame"))
+            if hand is not None and hand.presence >= SMALL_VIEW_PRESENCE:
                 return hand
         return None
 

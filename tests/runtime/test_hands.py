@@ -223,7 +223,7 @@ def test_kaust_frames_of_one_clip_share_a_key_and_are_held_out_together(shared_d
 
 
 class _CountingBackend:
-    """The real palm backend, counting its calls (instrumentation around the real interpreter, not a stand-in)."""
+    """A real hand-model backend, counting its calls (instrumentation around the real interpreter, not a stand-in)."""
 
     def __init__(self, backend):
         self.backend, self.calls = backend, 0
@@ -238,25 +238,29 @@ class _CountingBackend:
 
 def test_a_still_gets_the_full_search_and_an_empty_stream_one_costly_search_per_frame():
     from edgecnn.runtime.backends import open_backend
-    from edgecnn.runtime.hands import FINE_TILES, tiles
+    from edgecnn.runtime.hands import FALLBACK_VIEWS, FINE_TILES, WINDOW_TURNS, WINDOWS, tiles
 
     palm = _CountingBackend(open_backend(PALM_MODEL, None, 1))
-    finder = HandFinder(palm, open_backend(LANDMARK_MODEL, None, 1))
+    landmark = _CountingBackend(open_backend(LANDMARK_MODEL, None, 1))
+    finder = HandFinder(palm, landmark)
     empty = np.full((480, 640, 3), 128, np.uint8)  # nothing for any view to find
-    whole, coarse, fine = 2, len(tiles(empty.shape)), len(tiles(empty.shape, *FINE_TILES))
-    assert (coarse, fine) == (4, 6)
-    counts = []
-    for _ in range(7):  # a stream of empty frames
-        palm.calls = 0
-        assert finder.find(empty) is None
-        counts.append(palm.calls)
-    # the first frame searches everything; then the whole frame plus, in turn, the tiles, the whole-frame views (the
-    # landmark model: no detector call) and the fine tiles
-    assert counts == [whole + coarse + fine, whole + coarse, whole, whole + fine, whole + coarse, whole, whole + fine]
-    for still in (lambda: (finder.reset(), finder.find(empty)), lambda: finder.find(empty, track=False)):
-        palm.calls = 0
-        still()
-        assert palm.calls == whole + coarse + fine  # an unrelated picture: the full search
+    coarse, fine, windows = (len(tiles(empty.shape, *grid)) for grid in ((), FINE_TILES, WINDOWS))
+    assert (coarse, fine, windows, len(FALLBACK_VIEWS), len(WINDOW_TURNS)) == (4, 6, 12, 4, 3)
+
+    def calls(search) -> tuple[int, int]:
+        palm.calls = landmark.calls = 0
+        assert search() is None
+        return palm.calls, landmark.calls
+
+    # (detector calls, landmark calls) of each search after the whole frame and the frame zoomed out (2 detector calls)
+    tiled, views, fine_tiled, window = (2 + coarse, 0), (2, 4), (2 + fine, 0), (2, windows)
+    stream = [calls(lambda: finder.find(empty)) for _ in range(8)]
+    # the first frame searches everything; then the whole frame plus, in turn, the tiles, the whole-frame views, the
+    # fine tiles and the windows at each of their three turns
+    full = (2 + coarse + fine, 4 + 3 * windows)
+    assert stream == [full, tiled, views, fine_tiled, window, window, window, tiled]
+    assert calls(lambda: (finder.reset(), finder.find(empty))[1]) == full  # an unrelated picture: the full search
+    assert calls(lambda: finder.find(empty, track=False)) == full
 
 
 def test_smoothing_starts_afresh_after_no_hand_and_in_another_file(tmp_path, pi_hands):
