@@ -219,9 +219,9 @@ class HandFinder:
 
     def _refined(self, frame_rgb: np.ndarray, first: Hand | None) -> Hand | None:
         """``first`` seen once more in the region its own landmarks give (the region tracking uses), or ``first``
-        when the hand is not present there. A detector's box or a whole-frame view is coarse: for a small hand
-        (arm's length) the landmark model places it off-centre, and both its landmarks and its embedding are better
-        on the second look (docs/results/hands.md: scenes and hand-free claims, before and after)."""
+        when the hand is not present there. A detector's box or a window is coarser than a tracked region, so a
+        single look gave training (stills) other embeddings than the live loop (tracked frames) sees of the same
+        hand; after the second look they agree (tests/runtime/test_hands.py, a still vs its next frame)."""
         if first is None:
             return None
         return self._landmarks(frame_rgb, track_region(first), first.found_by) or first
