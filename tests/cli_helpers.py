@@ -11,9 +11,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def run_edgecnn(*args, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Runs ``python -m edgecnn ARGS`` as a user would, capturing its output."""
+    """Runs ``python -m edgecnn ARGS`` as a user would, capturing its output, in the test's working directory (an
+    empty one of its own: tests/conftest.py), never the checkout, whose ``artifacts/`` a default ``--out`` meets."""
     return subprocess.run([sys.executable, "-m", "edgecnn", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})}, cwd=REPO, check=False)
+                          timeout=timeout, env={**os.environ, **(env or {})}, check=False)
 
 
 def error_lines(stderr: str) -> list[str]:

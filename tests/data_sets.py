@@ -5,6 +5,10 @@ the repository (``$EDGECNN_SHARED_DATA`` overrides that path, e.g. to check the 
 folder ``edgecnn data download NAME`` fills. A test that needs a set found in none of them is skipped with one
 reason per set, raised from one place, so pytest's ``-ra`` summary folds every such skip into one line per set that
 names the command fetching it.
+
+``EDGECNN_REQUIRE_DATA=1`` (what ``.ci/run`` sets where ``../shared/data`` is) makes every such skip a failure with the
+same words, and every other skip but an ``EDGECNN_SLOW`` one too (tests/conftest.py): on CI a missing or moved set, or
+a tool CI installs, must fail the run, not thin it.
 """
 
 from __future__ import annotations
@@ -18,8 +22,13 @@ from edgecnn.data.public_sets import PUBLIC_SETS
 from edgecnn.data.set_download import default_root
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("EDGECNN_SHARED_DATA", REPO.parent / "shared" / "data"))
-USER_DATA = os.environ.get("EDGECNN_DATA")
+# Absolute: every test runs in a working directory of its own (tests/conftest.py).
+SHARED_DATA = Path(os.environ.get("EDGECNN_SHARED_DATA", REPO.parent / "shared" / "data")).absolute()
+USER_DATA = os.environ.get("EDGECNN_DATA") and str(Path(os.environ["EDGECNN_DATA"]).absolute())
+REQUIRE_DATA = os.environ.get("EDGECNN_REQUIRE_DATA") == "1"
+"""A run where every data set must be found and only ``EDGECNN_SLOW`` tests may skip (CI with ../shared/data)."""
+SLOW_MARK = "EDGECNN_SLOW"
+"""What the reason of every skip a required run allows names (the tests left to ``EDGECNN_SLOW=1``)."""
 
 
 def data_folders() -> list[Path]:
@@ -46,6 +55,18 @@ def missing_reason(name: str) -> str:
 
 def is_missing_data(reason: str) -> bool:
     return "data set " in reason and "'edgecnn data download " in reason
+
+
+def allowed_skip(reason: str) -> bool:
+    """Whether a skip with ``reason`` stays a skip: always, but under ``EDGECNN_REQUIRE_DATA=1`` only a slow test's."""
+    return not REQUIRE_DATA or SLOW_MARK in reason
+
+
+def required_failure(reason: str) -> str:
+    """What a skip that ``EDGECNN_REQUIRE_DATA=1`` does not allow fails with (the set and how to get it, for a set)."""
+    reason = reason.removeprefix("Skipped: ")
+    why = "a missing data set fails the run" if is_missing_data(reason) else f"only {SLOW_MARK} tests may skip"
+    return f"EDGECNN_REQUIRE_DATA=1 ({why}): {reason}"
 
 
 def need_set(name: str) -> Path:

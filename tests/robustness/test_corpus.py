@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from robustness_corpus import build
 
-from cli_helpers import REPO
 from data_sets import find_set, requires_set
 
 SLOW = os.environ.get("EDGECNN_SLOW") == "1"
@@ -76,6 +75,6 @@ def check_outcome(case, done: subprocess.CompletedProcess) -> None:
 def test_case(cases, case_name):
     case = cases[case_name]
     done = subprocess.run([sys.executable, "-m", "edgecnn", *case.argv], capture_output=True, text=True,
-                          timeout=TIMEOUT_S, cwd=REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+                          timeout=TIMEOUT_S, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
                           stdin=subprocess.DEVNULL, check=False, errors="replace")
     check_outcome(case, done)

@@ -9,8 +9,6 @@ import sys
 import cv2
 import pytest
 
-from cli_helpers import REPO
-
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory, shared_data):
@@ -31,7 +29,7 @@ def test_signal_keeps_a_playable_video(clip, tmp_path, signum, code, word, serve
     argv += ["--serve", "127.0.0.1:0"] if serve else []
     # A shell without job control starts background jobs with SIGINT ignored, and Python keeps an inherited
     # SIG_IGN: restore the default so the test sends what a terminal's Ctrl-C sends, wherever pytest was started.
-    process = subprocess.Popen([sys.executable, "-m", "edgecnn", *argv], cwd=REPO, stdout=subprocess.PIPE,
+    process = subprocess.Popen([sys.executable, "-m", "edgecnn", *argv], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for _ in range(15):  # at least 15 predictions printed: the video has frames in it

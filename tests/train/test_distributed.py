@@ -14,7 +14,7 @@ import pytest
 from edgecnn.train.errors import StrategyError
 from edgecnn.train.strategy import parse_tf_config
 
-from cli_helpers import REPO, error_lines
+from cli_helpers import error_lines
 
 
 def free_ports(count: int) -> list[int]:
@@ -42,7 +42,7 @@ def test_two_workers_train_one_model_on_different_shards(tmp_path, fashion_mnist
     for index in range(2):
         env = {**os.environ, "TF_CONFIG": tf_config(ports, index), "CUDA_VISIBLE_DEVICES": "",
                "EDGECNN_EXAMPLE_LOG": str(tmp_path / f"examples-{index}.txt")}
-        workers.append(subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
+        workers.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True))
     try:
         results = [worker.communicate(timeout=420) for worker in workers]

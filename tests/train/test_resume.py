@@ -19,7 +19,7 @@ import pytest
 from edgecnn.train.errors import ResumeError
 from edgecnn.train.resume import Backup, BackupCallback, backup_dir, merge_history
 
-from cli_helpers import REPO, error_lines
+from cli_helpers import error_lines
 
 
 @pytest.mark.skipif(os.environ.get("EDGECNN_SLOW") != "1", reason="two real training runs; EDGECNN_SLOW=1")
@@ -30,7 +30,7 @@ def test_a_killed_run_continues_from_its_last_epoch(tmp_path, fashion_mnist_dir)
     command = [sys.executable, "-m", "edgecnn", "train", "fashion_cnn", "--data", str(fashion_mnist_dir),
                "--limit", "100", "--epochs", "4", "--batch-size", "16", "--out", str(out)]
     backup = backup_dir(out)
-    run = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 300
         while not list(backup.glob("epoch-*/state.json")):
@@ -46,7 +46,7 @@ def test_a_killed_run_continues_from_its_last_epoch(tmp_path, fashion_mnist_dir)
     assert sorted(p.name for p in out.iterdir()) == ["previous.txt"]  # the previous artifact is untouched
     saved = sorted(int(p.parent.name.split("-")[1]) for p in backup.glob("epoch-*/state.json"))
     assert saved and saved[-1] < 4
-    again = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+    again = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     assert again.returncode == 0, again.stderr[-3000:]
     assert f"resuming after epoch {saved[-1]} of 4" in again.stdout
     history = json.loads((out / "history.json").read_text())
