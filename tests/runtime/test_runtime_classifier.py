@@ -83,13 +83,58 @@ def test_classify_matches_keras_on_real_images(tiny_models, fmt, shared_data):
         assert frame.label == labels[0] and frame.latency_ms > 0
 
 
-def test_uint8_input_with_unit_scale_passes_pixels_straight(tiny_models):
+def test_uint8_input_with_unit_scale_passes_pixels_straight(tiny_models, shared_data):
+    """The tiny int8 model, calibrated on 0-255 pixels, takes uint8 with scale 1 and zero point 0: the interpreter
+    is handed the photo's very pixels, and the probabilities are those of LiteRT fed those pixels by hand."""
+    from ai_edge_litert.interpreter import Interpreter
+    from runtime_fixtures import RPS_SIZE, class_images
+
     from edgecnn.runtime.preprocess import passes_pixels_through
 
-    classifier = Classifier.open(tiny_models["tflite_int8"].path, threads=1)
+    model = tiny_models["tflite_int8"]
+    classifier = Classifier.open(model.path, threads=1)
     spec = classifier.backend.input
-    assert spec.dtype == np.uint8
-    assert passes_pixels_through(classifier.contract, spec) == (abs(spec.scale - 1) < 1e-6 and spec.zero_point == 0)
+    assert spec.dtype == np.uint8 and spec.scale == pytest.approx(1.0) and spec.zero_point == 0
+    assert classifier.contract.value_range == (0.0, 255.0) and passes_pixels_through(classifier.contract, spec)
+    paths, _, _ = class_images(shared_data / "rps-real-pi" / "validation", per_class=2)
+    pixels = np.stack([load_for_model(p, RPS_SIZE) for p in paths])
+    handed = []
+    invoke = classifier.backend.invoke
+    classifier.backend.invoke = lambda batch: handed.append(batch.copy()) or invoke(batch)
+    probabilities = classifier.predict(pixels)
+    np.testing.assert_array_equal(np.concatenate(handed), pixels)  # same dtype, same values: no scaling at all
+    reference = Interpreter(model_path=str(model.path), num_threads=1)  # LiteRT itself, no edgecnn in between
+    reference.allocate_tensors()
+    (inp,), (out,) = reference.get_input_details(), reference.get_output_details()
+    out_scale, out_zero = out["quantization"]
+    for row, image in zip(probabilities, pixels):
+        reference.set_tensor(inp["index"], image[None])
+        reference.invoke()
+        raw = reference.get_tensor(out["index"])[0].astype(np.float32)
+        np.testing.assert_allclose(row, (raw - out_zero) * out_scale, atol=1e-6)
+
+
+@pytest.mark.parametrize("value_range, dtype, scale, zero_point, expected, straight", [
+    ((0.0, 255.0), np.uint8, 1.0, 0, [0, 100, 200, 255], True),
+    ((0.0, 1.0), np.uint8, 1.0, 0, [0, 0, 1, 1], False),               # a 0-1 model: 100/255 -> 0, 200/255 -> 1
+    ((0.0, 1.0), np.uint8, 1 / 255, 0, [0, 100, 200, 255], False),     # the same values, through the scaling
+    ((0.0, 255.0), np.int8, 1.0, -128, [-128, -28, 72, 127], False),   # int8: shifted by the zero point
+    ((0.0, 255.0), np.uint8, 0.5, 0, [0, 200, 255, 255], False),       # a finer step: 400 and 510 clipped to 255
+    ((-1.0, 1.0), np.int8, 1 / 128, 0, [-128, -28, 73, 127], False),   # 100 -> -0.216 -> -27.6; 255 -> 128, clipped
+])
+def test_pixels_reach_the_interpreter_as_the_input_tensor_declares(value_range, dtype, scale, zero_point, expected,
+                                                                    straight):
+    """What the interpreter is handed for pixels 0, 100, 200, 255, worked out by hand for each input declaration;
+    only uint8 at scale 1, zero point 0 for a 0-255 model passes the pixels through untouched."""
+    from edgecnn.runtime.backends import TensorSpec
+    from edgecnn.runtime.preprocess import passes_pixels_through, pixels_to_tensor
+
+    contract = ModelContract("m", ("a", "b"), (1, 4), value_range=value_range)
+    spec = TensorSpec("x", (1, 1, 4, 3), np.dtype(dtype), scale=scale, zero_point=zero_point)
+    pixels = np.array([0, 100, 200, 255], np.uint8).reshape(1, 1, 4, 1).repeat(3, axis=3)
+    tensor = pixels_to_tensor(pixels, contract, spec)
+    assert tensor.dtype == dtype and tensor[..., 0].ravel().tolist() == expected
+    assert passes_pixels_through(contract, spec) is straight
 
 
 def test_wrong_pixel_shape_names_the_file_and_the_shape(tiny_models):
