@@ -3,17 +3,13 @@
 ``HandFinder.open().find(frame_rgb) -> Hand | None``. Per frame:
 
 1. while a hand is tracked, the landmark model runs on the region the previous frame's landmarks give (no detector);
-2. otherwise the palm detector (:mod:`edgecnn.runtime.palm`) proposes hand regions, best first (on the whole frame,
-   then the frame zoomed out for a hand that fills it, then tiles of a large frame for a small hand);
-3. when it finds none (a hand that fills the frame, or is cut by its edge: the detector needs the whole palm), the
-   landmark model runs on the whole frame padded to a square before deciding there is no hand;
-4. last, finer tiles for a hand at arm's length, then the landmark model on windows of the frame, upright and turned
-   (a hand at arm's length that the palm detector misses).
+2. otherwise it searches (:mod:`edgecnn.runtime.hand_search`): the palm detector on the whole frame, the frame zoomed
+   out and tiles of a large frame, the landmark model on whole-frame views (a hand that fills the frame or is cut by
+   its edge: the detector needs the whole palm), finer tiles, then the landmark model on windows of the frame,
+   upright and turned (a hand at arm's length that the palm detector misses).
 
-A still picture (and the first frame of a stream after a hand was lost) gets every step. Later frames of a stream
-with no hand run the whole-frame steps and one of the costlier searches (tiles, whole-frame views, fine tiles, the
-windows at each turn) in turn, so an empty room costs a fraction of a full search per frame and a small hand is found
-within six frames.
+A still picture (and the first frame of a stream) gets the whole search. Later frames of a stream with no hand get
+one look each, the whole frame on every other frame, so an empty room costs about two tracked frames per frame.
 
 A region is accepted when the landmark model's hand-presence score reaches ``min_presence``; a hand found by a search
 is looked at once more in the region its own landmarks give (as tracking would), a better-centred view. Its 21
@@ -24,7 +20,6 @@ priority while it stays present). Both models ship in ``runtime/models`` (``scri
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +29,19 @@ import numpy as np
 
 from edgecnn.runtime.backends import Backend, open_backend
 from edgecnn.runtime.errors import ModelLoadError
+from edgecnn.runtime.hand_search import (
+    FALLBACK_VIEWS,
+    FINE_TILES,
+    SMALL_VIEW_PRESENCE,
+    TILE_FRACTION,
+    WINDOW_TURNS,
+    WINDOWS,
+    ZOOM_OUT,
+    Look,
+    PalmLook,
+    look_for_frame,
+    search_looks,
+)
 from edgecnn.runtime.palm import INPUT_SIZE as PALM_INPUT
 from edgecnn.runtime.palm import (
     RotatedRect,
@@ -55,28 +63,6 @@ WRIST, INDEX_BASE, MIDDLE_BASE, RING_BASE, PINKY_BASE = 0, 5, 9, 13, 17
 # Landmarks -> next frame's region (hand_landmark_landmarks_to_roi.pbtxt): palm points, upright, 2x, nudged up.
 _PALM_POINTS = (0, 1, 2, 3, 5, 6, 9, 10, 13, 14, 17, 18)
 TRACK_SCALE, TRACK_SHIFT_Y = 2.0, -0.1
-# Whole-frame views tried, in order, when the palm detector finds nothing: (rotation in degrees, size as a fraction
-# of the frame's longer side). The landmark model expects an upright hand, so a hand entering from the side (a Pi
-# camera over a table) needs the frame turned; a hand that fills a tight crop needs the view zoomed out. Order and
-# set: the greedy cover of hands found in samples of the rps-real-pi and rps-real-kaust training sets.
-# A hand that fills the frame is too big for the palm detector's anchors: it looks again at the frame shrunk into a
-# larger black square. 1.6: measured on samples of the rps-real-pi training set, 95% -> 98% hands found.
-ZOOM_OUT = 1.6
-TILE_FRACTION, MIN_TILE = 0.6, PALM_INPUT  # tile search: 0.6 of the longer side, never below the detector input
-# Last, a finer grid (3 x 2 squares of 0.45 of the longer side: 288 px on a 640x480 frame) for a hand at arm's length
-# whose palm the 0.6 tiles still show too small (docs/results/hands.md: the composited scenes, hands at 25-55% of the
-# frame height). A landmark model shown a small enlarged patch imagines hands in textures more readily, so a hand found
-# there needs a presence of 0.8 (SMALL_VIEW_PRESENCE), not the detector's 0.5.
-FINE_TILES = (0.45, 3, 2)
-SMALL_VIEW_PRESENCE = 0.8
-# Last of all, the landmark model itself on windows of the frame (a 4 x 3 grid of squares of 0.35 of the longer side:
-# 224 px on a 640x480 frame, the landmark model's own input size, so nothing is enlarged), upright and turned as the
-# whole-frame views are: the whole-frame fallback for a hand that does not fill the frame. The palm detector misses
-# hands the landmark model reads (a fist or a flat hand seen from the side, a blurred palm); a window found there needs
-# the same presence of 0.8. Each turn is its own search in a stream, so a frame runs at most 12 landmark calls.
-WINDOWS = (0.35, 4, 3)
-WINDOW_TURNS = (0, 90, 270)
-FALLBACK_VIEWS = ((0, 1.0), (90, 1.0), (270, 1.0), (270, 1.4))
 
 
 @dataclass(frozen=True)
@@ -113,7 +99,8 @@ class HandFinder:
         self.fallback_views = fallback_views
         self.min_presence, self.min_palm_score, self.max_palms = min_presence, min_palm_score, max_palms
         self._tracked: RotatedRect | None = None
-        self._frames_without_hand = 0  # since the last hand or reset(): 0 means the full search
+        self._frames_searched: int | None = None  # frames of a stream's search so far; None: the next is a full one
+        self._looks: tuple[tuple[int, ...], tuple[Look, ...]] | None = None  # (frame shape, its looks)
         _check_io(palm, ((1, PALM_INPUT, PALM_INPUT, 3),), (2,))
         self.embeds = _check_io(landmark, ((1, LANDMARK_INPUT, LANDMARK_INPUT, 3),), (4, 5)) == 5
         """Whether the landmark model returns its embedding too (:attr:`Hand.embedding`)."""
@@ -135,7 +122,7 @@ class HandFinder:
     def reset(self) -> None:
         """Forget the tracked hand (a new, unrelated picture follows: image folders); its search is the full one."""
         self._tracked = None
-        self._frames_without_hand = 0
+        self._frames_searched = None
 
     def find(self, frame_rgb: np.ndarray, track: bool = True) -> Hand | None:
         """The most confident hand in an ``(H, W, 3)`` RGB frame, or None when there is none."""
@@ -147,67 +134,41 @@ class HandFinder:
                 self._tracked = track_region(hand)
                 return hand
             self._tracked = None
-        misses = self._frames_without_hand
-        searches = self._searches if misses == 0 else (self._searches[(misses - 1) % len(self._searches)],)
-        hand = self._detect(frame_rgb, searches)
-        self._frames_without_hand = 0 if hand is not None else misses + 1
+            self._frames_searched = 0  # lost: the search starts at the whole frame, one look per frame
+        looks = self.looks(frame_rgb.shape)
+        if self._frames_searched is None:  # a still, or a stream's first frame: every look until one finds a hand
+            hand = next((found for found in (self.look(frame_rgb, look) for look in looks) if found), None)
+            self._frames_searched = 0
+        else:
+            hand = self.look(frame_rgb, look_for_frame(looks, self._frames_searched))
+            self._frames_searched += 1
+        if hand is not None:
+            self._frames_searched = 0
         self._tracked = track_region(hand) if (hand is not None and track) else None
         return hand
 
-    @property
-    def _searches(self):
-        """The costlier searches after the whole frame, in order (each ``frame -> Hand | None``)."""
-        if not self.tile_search:
-            return (self._in_views,)
-        windows = tuple(functools.partial(self._in_windows, degrees=degrees) for degrees in WINDOW_TURNS)
-        return (self._in_tiles, self._in_views, self._in_fine_tiles) + windows
+    def looks(self, shape: tuple[int, ...]) -> tuple[Look, ...]:
+        """The looks of a full search of a frame of ``shape``, in order (:func:`~.hand_search.search_looks`)."""
+        if self._looks is None or self._looks[0] != tuple(shape[:2]):
+            self._looks = (tuple(shape[:2]), search_looks(shape, self.tile_search, self.fallback_views))
+        return self._looks[1]
 
-    def _detect(self, frame_rgb: np.ndarray, searches) -> Hand | None:
-        for zoom_out in (1.0, ZOOM_OUT):
-            hand = self._palms_to_hand(frame_rgb, *letterbox(frame_rgb, zoom_out))
-            if hand is not None:
-                return hand
-        for search in searches:
-            hand = search(frame_rgb)
-            if hand is not None:
-                return hand
-        return None
-
-    def _in_tiles(self, frame_rgb: np.ndarray) -> Hand | None:
-        # a hand far from the camera is a few pixels in the whole-frame view: look at each part closer
-        for x0, y0, tile in tiles(frame_rgb.shape):
-            hand = self._palms_in_tile(frame_rgb, x0, y0, tile)
-            if hand is not None:
+    def look(self, frame_rgb: np.ndarray, look: Look) -> Hand | None:
+        """The hand ``look`` finds in the frame, or None."""
+        if isinstance(look, PalmLook):
+            if look.tile is None:
+                hand = self._palms_to_hand(frame_rgb, *letterbox(frame_rgb, look.zoom_out))
+            else:
+                x0, y0, side = look.tile
+                crop = cv2.resize(frame_rgb[y0:y0 + side, x0:x0 + side], (PALM_INPUT, PALM_INPUT),
+                                  interpolation=cv2.INTER_AREA)
+                hand = self._palms_to_hand(frame_rgb, unit_tensor(crop), float(side), -float(x0), -float(y0))
+            return hand if hand is not None and hand.presence >= look.min_presence else None
+        for region in look.regions:  # a LandmarkLook
+            hand = self._refined(frame_rgb, self._landmarks(frame_rgb, region, "frame"))
+            if hand is not None and hand.presence >= look.min_presence:
                 return hand
         return None
-
-    def _in_views(self, frame_rgb: np.ndarray) -> Hand | None:
-        height, width = frame_rgb.shape[:2]
-        for degrees, scale in self.fallback_views:
-            view = RotatedRect(width / 2.0, height / 2.0, float(max(height, width)) * scale, math.radians(degrees))
-            hand = self._refined(frame_rgb, self._landmarks(frame_rgb, view, "frame"))
-            if hand is not None:
-                return hand
-        return None
-
-    def _in_fine_tiles(self, frame_rgb: np.ndarray) -> Hand | None:
-        for x0, y0, tile in tiles(frame_rgb.shape, *FINE_TILES):
-            hand = self._palms_in_tile(frame_rgb, x0, y0, tile)
-            if hand is not None and hand.presence >= SMALL_VIEW_PRESENCE:
-                return hand
-        return None
-
-    def _in_windows(self, frame_rgb: np.ndarray, degrees: float) -> Hand | None:
-        for x0, y0, side in tiles(frame_rgb.shape, *WINDOWS):
-            window = RotatedRect(x0 + side / 2.0, y0 + side / 2.0, float(side), math.radians(degrees))
-            hand = self._refined(frame_rgb, self._landmarks(frame_rgb, window, "frame"))
-            if hand is not None and hand.presence >= SMALL_VIEW_PRESENCE:
-                return hand
-        return None
-
-    def _palms_in_tile(self, frame_rgb: np.ndarray, x0: int, y0: int, tile: int) -> Hand | None:
-        crop = cv2.resize(frame_rgb[y0:y0 + tile, x0:x0 + tile], (PALM_INPUT, PALM_INPUT), interpolation=cv2.INTER_AREA)
-        return self._palms_to_hand(frame_rgb, unit_tensor(crop), float(tile), -float(x0), -float(y0))
 
     def _palms_to_hand(self, frame_rgb, tensor, side, pad_x, pad_y) -> Hand | None:
         regressors, logits = _palm_outputs(self.palm.invoke_all(tensor))
@@ -246,20 +207,6 @@ class HandFinder:
             raise ModelLoadError(f"{self.landmark.path}: this landmark model does not return its embedding "
                                  f"(expected {LANDMARK_MODEL.name}, made by scripts/expose-hand-embedding.py)")
         return embedding
-
-
-def tiles(shape: tuple[int, ...], fraction: float = TILE_FRACTION, across: int = 2, down: int = 2
-          ) -> list[tuple[int, int, int]]:
-    """Overlapping squares ``(x0, y0, side)`` of ``fraction`` of the frame's longer side, ``across`` x ``down``
-    evenly spaced from edge to edge, covering a frame large enough to need them (by default a 2x2 grid on a 640x480
-    frame); none for small pictures."""
-    height, width = shape[:2]
-    tile = int(round(max(height, width) * fraction))
-    if tile < MIN_TILE or tile >= min(height, width):
-        return []
-    xs = sorted({int(round(x)) for x in np.linspace(0, width - tile, across)})
-    ys = sorted({int(round(y)) for y in np.linspace(0, height - tile, down)})
-    return [(x, y, tile) for y in ys for x in xs]
 
 
 def landmark_box(landmarks: np.ndarray, frame_shape: tuple[int, ...], margin: float = 0.25, square: bool = True

@@ -105,6 +105,17 @@ def letterbox(frame_rgb: np.ndarray, zoom_out: float = 1.0) -> tuple[np.ndarray,
     height, width = frame_rgb.shape[:2]
     side = int(round(max(height, width) * max(1.0, zoom_out)))
     pad_x, pad_y = (side - width) // 2, (side - height) // 2
+    scale = INPUT_SIZE / side
+    placed = [value * scale for value in (pad_x, pad_y, width, height)]
+    if all(abs(value - round(value)) < 1e-9 for value in placed):
+        # The black border is whole detector pixels (640x480 at both zooms, 1280x720, 512x384): shrinking the frame
+        # first and padding the small picture gives the same tensor (INTER_AREA never mixes border and frame here;
+        # tests/runtime/test_hands.py compares both) at a third of the cost of shrinking the padded square.
+        left, top, small_w, small_h = (int(round(value)) for value in placed)
+        small = cv2.resize(frame_rgb, (small_w, small_h), interpolation=cv2.INTER_AREA)
+        square = cv2.copyMakeBorder(small, top, INPUT_SIZE - top - small_h, left, INPUT_SIZE - left - small_w,
+                                    cv2.BORDER_CONSTANT, value=(0, 0, 0))
+        return unit_tensor(square), float(side), float(pad_x), float(pad_y)
     square = cv2.copyMakeBorder(frame_rgb, pad_y, side - height - pad_y, pad_x, side - width - pad_x,
                                 cv2.BORDER_CONSTANT, value=(0, 0, 0))
     small = cv2.resize(square, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)

@@ -250,13 +250,18 @@ class _CountingBackend:
         return self.backend.invoke_all(tensor)
 
 
-def test_a_still_gets_the_full_search_and_an_empty_stream_one_costly_search_per_frame():
+def _counting_finder() -> tuple[HandFinder, _CountingBackend, _CountingBackend]:
     from edgecnn.runtime.backends import open_backend
-    from edgecnn.runtime.hands import FALLBACK_VIEWS, FINE_TILES, WINDOW_TURNS, WINDOWS, tiles
 
     palm = _CountingBackend(open_backend(PALM_MODEL, None, 1))
     landmark = _CountingBackend(open_backend(LANDMARK_MODEL, None, 1))
-    finder = HandFinder(palm, landmark)
+    return HandFinder(palm, landmark), palm, landmark
+
+
+def test_a_still_gets_the_full_search_and_an_empty_stream_one_look_per_frame():
+    from edgecnn.runtime.hand_search import FALLBACK_VIEWS, FINE_TILES, WINDOW_TURNS, WINDOWS, tiles
+
+    finder, palm, landmark = _counting_finder()
     empty = np.full((480, 640, 3), 128, np.uint8)  # nothing for any view to find
     coarse, fine, windows = (len(tiles(empty.shape, *grid)) for grid in ((), FINE_TILES, WINDOWS))
     assert (coarse, fine, windows, len(FALLBACK_VIEWS), len(WINDOW_TURNS)) == (4, 6, 12, 4, 3)
@@ -266,15 +271,52 @@ def test_a_still_gets_the_full_search_and_an_empty_stream_one_costly_search_per_
         assert search() is None
         return palm.calls, landmark.calls
 
-    # (detector calls, landmark calls) of each search after the whole frame and the frame zoomed out (2 detector calls)
-    tiled, views, fine_tiled, window = (2 + coarse, 0), (2, 4), (2 + fine, 0), (2, windows)
-    stream = [calls(lambda: finder.find(empty)) for _ in range(8)]
-    # the first frame searches everything; then the whole frame plus, in turn, the tiles, the whole-frame views, the
-    # fine tiles and the windows at each of their three turns
-    full = (2 + coarse + fine, 4 + 3 * windows)
-    assert stream == [full, tiled, views, fine_tiled, window, window, window, tiled]
+    # (detector calls, landmark calls): the whole frame, zoomed out, 4 tiles, 6 fine tiles; 4 views, 36 windows
+    full = (2 + coarse + fine, len(FALLBACK_VIEWS) + len(WINDOW_TURNS) * windows)
+    assert calls(lambda: finder.find(empty)) == full  # a stream's first frame searches everything
+    rest = len(finder.looks(empty.shape)) - 1  # every look but the whole frame
+    assert rest == 1 + coarse + fine + (len(FALLBACK_VIEWS) + len(WINDOW_TURNS) * windows) // 2
+    stream = [calls(lambda: finder.find(empty)) for _ in range(2 * rest + 2)]
+    # then one look a frame, never costlier than one detector call or two landmark calls
+    assert set(stream) == {(1, 0), (0, 2)}
+    # the whole frame on the first two frames and every other frame (a hand coming into view is found at once) ...
+    assert all(stream[index] == (1, 0) for index in [0, 1] + list(range(3, len(stream), 2)))
+    # ... and every other look once in that time: the whole search, spread over 2 x 31 + 2 frames
+    assert tuple(map(sum, zip(*stream))) == (full[0] - 1 + rest + 2, full[1])
     assert calls(lambda: (finder.reset(), finder.find(empty))[1]) == full  # an unrelated picture: the full search
     assert calls(lambda: finder.find(empty, track=False)) == full
+
+
+def test_a_hand_coming_into_an_empty_stream_is_found_within_two_frames(pi_hands, hand_free):
+    finder, palm, landmark = _counting_finder()
+    for count, (image, _) in enumerate(pi_hands[:6]):
+        finder.reset()
+        for room in hand_free[:4 + count]:  # an empty stretch of 4 to 9 frames
+            finder.find(room)
+        frame = hand_free[0].copy()
+        frame[150:150 + image.shape[0], 200:200 + image.shape[1]] = image
+        found = [finder.find(frame) for _ in range(2)]
+        assert found[0] is not None or found[1] is not None
+        assert found[-1] is not None and found[-1].found_by in ("tracking", "palm")
+
+
+def test_the_frame_letterboxed_for_the_detector_is_the_padded_square_shrunk(hand_free, pi_hands):
+    from edgecnn.runtime.palm import INPUT_SIZE, letterbox, unit_tensor
+
+    # letterbox() shrinks the frame, then pads, where the border is whole detector pixels: the same tensor as the
+    # definition (pad to a square, then shrink), which training's stills were found with
+    for frame in [hand_free[0], cv2.resize(hand_free[1], (1280, 720)), cv2.resize(hand_free[2], (512, 384)),
+                  pi_hands[0][0]]:
+        for zoom_out in (1.0, 1.6):
+            height, width = frame.shape[:2]
+            side = int(round(max(height, width) * zoom_out))
+            pad_x, pad_y = (side - width) // 2, (side - height) // 2
+            square = cv2.copyMakeBorder(frame, pad_y, side - height - pad_y, pad_x, side - width - pad_x,
+                                        cv2.BORDER_CONSTANT, value=(0, 0, 0))
+            expected = unit_tensor(cv2.resize(square, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA))
+            tensor, *placement = letterbox(frame, zoom_out)
+            assert placement == [float(side), float(pad_x), float(pad_y)]
+            np.testing.assert_array_equal(tensor, expected)
 
 
 def test_smoothing_starts_afresh_after_no_hand_and_in_another_file(tmp_path, pi_hands):
