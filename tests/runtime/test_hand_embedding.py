@@ -77,14 +77,25 @@ def test_a_found_hand_carries_the_embedding_and_its_mirror_image_has_its_own(fin
 
 
 def test_a_scanned_folder_reads_back_from_its_cache_as_found(finder, shared_data, tmp_path):
+    """A second scan answers from the cache file alone: its finder is never called, an entry changed on disk comes
+    back changed, and only a file changed since (another mtime) is looked at again."""
+    import json
+
     source = sorted((shared_data / "rps-real-pi" / "validation" / "rock").glob("*.jpg"))[:3]
     folder = tmp_path / "split" / "rock"
     folder.mkdir(parents=True)
     for path in source:
         shutil.copy(path, folder / path.name)
     first = scan_split(tmp_path / "split", finder, cache_dir=tmp_path / "cache")
-    assert len(list((tmp_path / "cache").glob("*.json"))) == 1 and first.hands
-    again = scan_split(tmp_path / "split", HandFinder.open(threads=1), cache_dir=tmp_path / "cache")
+    (cache_file,) = (tmp_path / "cache").glob("*.json")
+    assert len(first.hands) == 3, first.not_found
+    looked = []
+    counting = HandFinder.open(threads=1)
+    find = counting.find
+    counting.find = lambda image, track=True: looked.append(image.shape) or find(image, track=track)
+
+    again = scan_split(tmp_path / "split", counting, cache_dir=tmp_path / "cache")
+    assert looked == []  # nothing but the cache file answered
     assert again.paths == first.paths and again.not_found == first.not_found
     for a, b in zip(first.hands, again.hands):  # the first run already returns what the cache keeps (float16)
         np.testing.assert_array_equal(a.landmarks, b.landmarks)
@@ -92,6 +103,21 @@ def test_a_scanned_folder_reads_back_from_its_cache_as_found(finder, shared_data
         np.testing.assert_array_equal(a.mirrored_embedding, b.mirrored_embedding)
     exact = find_hand(read_image_rgb(first.paths[0]), finder)
     np.testing.assert_allclose(first.hands[0].embedding, exact.embedding, rtol=2e-3, atol=2e-3)
+
+    entries = json.loads(cache_file.read_text())
+    keys = {str(path.resolve()): key for key in entries for path in first.paths if key.startswith(f"{path.resolve()}|")}
+    moved = entries[keys[str(first.paths[0].resolve())]]
+    moved["landmarks"] = (np.asarray(moved["landmarks"]) + 1000.0).tolist()  # a hand no finder would give
+    entries[keys[str(first.paths[1].resolve())]] = None  # "no hand" in a picture that has one
+    cache_file.write_text(json.dumps(entries))
+    edited = scan_split(tmp_path / "split", counting, cache_dir=tmp_path / "cache")
+    assert looked == []
+    assert edited.paths == [first.paths[0], first.paths[2]] and edited.not_found == [first.paths[1]]
+    np.testing.assert_allclose(edited.hands[0].landmarks, first.hands[0].landmarks + 1000.0, atol=1e-3)
+
+    first.paths[2].touch()  # changed since the scan: its entry no longer applies
+    scan_split(tmp_path / "split", counting, cache_dir=tmp_path / "cache")
+    assert len(looked) == 1
 
 
 def test_mediapipes_own_landmark_model_still_finds_hands_but_cannot_feed_an_embedding_model(pi_photos):
