@@ -18,8 +18,20 @@ from edgecnn.runtime.errors import ModelLoadError, OptionError
 SHIPPED_MODEL = Path(__file__).resolve().parent / "models" / "rps_hand_embedding.tflite"
 SHIPPED_CNN = Path(__file__).resolve().parent / "models" / "rps_int8.tflite"
 
+# Where a display exists but OpenCV cannot open a window (opencv-python-headless, what every install gets), the
+# live view is served on 127.0.0.1 and opened in the browser instead. A file source waits for the page before its
+# first frame, plays at its own frame rate, and the page stays until it was sent the last frame: a short clip would
+# otherwise be over before a browser has even started.
+VIEWER_WAIT_S = 30.0
+"""Browser view, file sources: how long the first frame waits for a browser to open the page."""
+LAST_FRAME_WAIT_S = 10.0
+"""Browser view: how long a run that ended on its own waits for a browser to be sent the last frame."""
+IMAGES_FPS = 2.0
+"""Browser view: images (and videos that state no frame rate) are shown at this rate unless --fps says."""
+
 EXAMPLES = """examples:
   edgecnn run --model rps_int8.tflite                     # default camera, window with label, top-3, FPS
+                                                          # (no OpenCV window: the same in the browser)
   edgecnn run --model rps_int8.tflite --source clip.mp4 --headless > predictions.jsonl
   edgecnn run --model rps_int8.tflite --source picamera --serve 0.0.0.0:8000   # Pi without a screen
   edgecnn run --model other.tflite --labels cat,dog --input-size 150x150 --channels RGB   # no contract inside
@@ -61,6 +73,9 @@ def register(subparsers) -> None:
                         help="write the annotated video to this .mp4/.avi file")
     parser.add_argument("--serve", metavar="HOST:PORT", default=None,
                         help="web view with MJPEG stream and live label; a bare PORT binds 127.0.0.1")
+    parser.add_argument("--no-browser", action="store_true",
+                        help="where OpenCV cannot open a window and the live view is served on 127.0.0.1 "
+                             "instead, only print its URL; do not open a browser")
     parser.add_argument("--max-frames", type=count(1), default=None, metavar="N",
                         help="stop after this many frames; default: when the source ends")
     parser.add_argument("--fps", type=float, default=0.0, metavar="N",
@@ -90,9 +105,9 @@ def handle_run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(stream=sys.stderr, format="edgecnn run: %(message)s", level=logging.INFO)
     notes = sys.stderr if args.headless else sys.stdout
+    shown_in = _where_to_show(args, notes)
     options = LiveOptions(threshold=args.threshold, smooth=args.smooth, headless=args.headless, save=args.save,
-                          serve=args.serve, window=not (args.headless or args.serve), max_frames=args.max_frames,
-                          fps=args.fps)
+                          serve=args.serve, window=shown_in == "window", max_frames=args.max_frames, fps=args.fps)
     model_path = resolve_model_path(args.model)
     backend = open_backend(model_path, args.backend, args.threads)
     contract = _contract_from_flags(args, model_path, backend) or read_contract(model_path)
@@ -109,13 +124,57 @@ def handle_run(args: argparse.Namespace) -> int:
         # A clip or folder ends in well under a second at this speed: the page would be gone before a browser opens.
         print(f"edgecnn run: note: {args.source} is a file source; the page stops when it ends. Add --loop to "
               "keep serving it until Ctrl-C", file=notes, flush=True)
-    summary = run_live(classifier, source, options, gestures=gestures)
+    extra_sinks = ()
+    if shown_in == "browser":
+        options, extra_sinks = _browser_view(args, source, options, notes)
+    summary = run_live(classifier, source, options, gestures=gestures, extra_sinks=extra_sinks)
     if summary.frames:
         latency = sorted(summary.latency_ms)[len(summary.latency_ms) // 2]
         behind = (f", at most {max(summary.frames_behind)} frame(s) behind the camera"
                   if summary.frames_behind else "")
         print(f"edgecnn run: {summary.frames} frames, median {latency:.2f} ms per frame{behind}", file=notes)
     return 0
+
+
+def _where_to_show(args: argparse.Namespace, notes) -> str:
+    """"window", "browser" (a display but no OpenCV window), or "none" (the flags' own outputs only)."""
+    from edgecnn.runtime.sinks import NO_WINDOW_ALTERNATIVES, display_available, opencv_has_gui
+
+    if args.headless or args.serve:
+        return "none"
+    if not display_available():
+        if args.save:
+            print(f"edgecnn run: no display: writing {args.save} only, no window", file=notes, flush=True)
+            return "none"
+        raise OptionError(f"cannot open a window here (no display: DISPLAY and WAYLAND_DISPLAY are unset); "
+                          f"{NO_WINDOW_ALTERNATIVES}")
+    return "window" if opencv_has_gui() else "browser"
+
+
+def _browser_view(args: argparse.Namespace, source, options, notes):
+    """The web view on a free 127.0.0.1 port, opened in the browser: what stands in for the OpenCV window."""
+    import dataclasses
+
+    from edgecnn.runtime.sinks import WebViewSink, open_browser
+
+    view = WebViewSink("127.0.0.1:0", linger_s=LAST_FRAME_WAIT_S, announce=False)
+    try:
+        where = ("the live view is at" if args.no_browser else "showing the live view in your browser at")
+        print(f"edgecnn run: no OpenCV window here (opencv-python-headless); {where} {view.url} (Ctrl-C stops)",
+              file=notes, flush=True)
+        if not args.no_browser:
+            open_browser(view.url)
+        if not source.live:
+            fps = args.fps or source.fps or IMAGES_FPS
+            options = dataclasses.replace(options, fps=fps)
+            print(f"edgecnn run: note: {args.source} starts when the page is open (waiting at most "
+                  f"{VIEWER_WAIT_S:.0f} s) and plays at {fps:g} frames per second", file=notes, flush=True)
+            view.wait_for_viewer(VIEWER_WAIT_S)
+    except BaseException:
+        view.close(keep=False)
+        source.close()
+        raise
+    return options, (view,)
 
 
 def _hand_gestures(args: argparse.Namespace, classifier, notes):

@@ -1,33 +1,28 @@
 """The live loop: read a frame -> classify -> smooth -> overlay -> JSON / window / video file / web view.
 
 Kept short on purpose: like the TensorFlow Raspberry Pi example, it should be readable in one sitting. Each output
-is a small sink with ``write(frame, annotated_bgr, record)`` and ``close()``.
+is a small sink (``runtime/sinks.py``) with ``write(frame, annotated_bgr, record)`` and ``close()``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-import cv2
 import numpy as np
 
-from edgecnn.runtime.atomic import fsync_file, fsync_folder
 from edgecnn.runtime.classifier import Classifier
 from edgecnn.runtime.errors import OptionError
 from edgecnn.runtime.gesture import GestureResult, HandGestures
 from edgecnn.runtime.overlay import FpsMeter, describe, describe_no_hand, draw
+from edgecnn.runtime.sinks import VIDEO_CODECS, JsonLinesSink, VideoFileSink, WebViewSink, WindowSink
 from edgecnn.runtime.smoothing import ProbabilitySmoother
 from edgecnn.runtime.sources import Frame, Source
 
 log = logging.getLogger("edgecnn.runtime")
-VIDEO_CODECS = {".mp4": "mp4v", ".avi": "MJPG"}
 
 
 @dataclass(frozen=True)
@@ -105,10 +100,11 @@ def run_live(classifier: Classifier, source: Source, options: LiveOptions,
 
     ``gestures`` decides what the model is shown (``--hand``); None: the whole frame. ``extra_sinks`` are added
     to the ones the options ask for (same interface: ``needs_image``, ``write(frame, annotated_bgr, record)``,
-    ``close(keep)``), e.g. a benchmark's timer.
+    ``close(keep)``, optionally ``drain()`` once the source ended), e.g. a benchmark's timer or the CLI's browser
+    view; they are closed with the others.
     """
     gestures = gestures or HandGestures(classifier, "off")
-    sinks = _open_sinks(options, stdout, source) + list(extra_sinks)
+    sinks = _open_sinks(options, stdout, source, extra_sinks)
     smoother = ProbabilitySmoother(options.smooth)
     fps_meter, summary = FpsMeter(), RunSummary()
     pace = _Pacer(0.0 if source.live else options.fps)
@@ -141,6 +137,9 @@ def run_live(classifier: Classifier, source: Source, options: LiveOptions,
             if options.max_frames is not None and summary.frames >= options.max_frames:
                 break
         finished = True
+        for sink in sinks:
+            if hasattr(sink, "drain"):
+                sink.drain()  # e.g. the browser view: until a browser was sent the last frame
     except KeyboardInterrupt:
         finished = True  # Ctrl-C is how a camera run stops: keep what was recorded
         raise
@@ -168,7 +167,7 @@ def _needs_image(sinks: list) -> bool:
     return any(sink.needs_image for sink in sinks)
 
 
-def _open_sinks(options: LiveOptions, stdout: IO[str] | None, source: Source) -> list:
+def _open_sinks(options: LiveOptions, stdout: IO[str] | None, source: Source, extra_sinks: tuple = ()) -> list:
     openers = []
     if options.headless:
         openers.append(lambda: JsonLinesSink(stdout))
@@ -183,115 +182,8 @@ def _open_sinks(options: LiveOptions, stdout: IO[str] | None, source: Source) ->
         for open_sink in openers:
             sinks.append(open_sink())
     except BaseException:
-        for sink in sinks:  # e.g. the web server started but no window can open: stop the server again
+        for sink in sinks + list(extra_sinks):  # e.g. the web server started but no window can open: stop it again
             sink.close(keep=False)
         source.close()
         raise
-    return sinks
-
-
-class JsonLinesSink:
-    needs_image = False
-
-    def __init__(self, stream: IO[str] | None):
-        self.stream = stream or sys.stdout
-
-    def write(self, frame: Frame, annotated, record: dict) -> None:
-        self.stream.write(json.dumps(record) + "\n")
-        self.stream.flush()
-
-    def close(self, keep: bool) -> None:
-        pass
-
-
-class VideoFileSink:
-    """Writes beside the target and renames at the end, so an interrupted run leaves the previous video intact."""
-
-    needs_image = True
-
-    def __init__(self, path: Path, fps: float):
-        self.path, self.fps = path, fps
-        self.partial = path.with_name(f".{path.stem}.partial{path.suffix}")
-        if path.is_dir():
-            raise OptionError(f"--save {path}: this is a folder; expected a video file path ending in "
-                              f"{', '.join(VIDEO_CODECS)}")
-        try:  # before the first frame: a run must not classify a whole video and then fail to write it
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise OptionError(f"--save {path}: cannot make the folder {path.parent} ({err.strerror or err})") from None
-        self.writer: cv2.VideoWriter | None = None
-        self.size: tuple[int, int] | None = None
-
-    def write(self, frame: Frame, annotated: np.ndarray, record: dict) -> None:
-        if self.writer is None:
-            self.size = (annotated.shape[1], annotated.shape[0])
-            fourcc = cv2.VideoWriter_fourcc(*VIDEO_CODECS[self.path.suffix.lower()])
-            self.writer = cv2.VideoWriter(str(self.partial), fourcc, self.fps, self.size)
-            if not self.writer.isOpened():
-                raise OptionError(f"--save {self.path}: OpenCV cannot write this video here")
-        if (annotated.shape[1], annotated.shape[0]) != self.size:  # folders of images differ in size
-            annotated = cv2.resize(annotated, self.size, interpolation=cv2.INTER_AREA)
-        self.writer.write(annotated)
-
-    def close(self, keep: bool) -> None:
-        if self.writer is None:
-            return
-        self.writer.release()
-        if keep:
-            fsync_file(self.partial)
-            os.replace(self.partial, self.path)
-            fsync_folder(self.path.parent)
-        else:
-            self.partial.unlink(missing_ok=True)
-
-
-class WebViewSink:
-    needs_image = True
-
-    def __init__(self, address: str):
-        from edgecnn.runtime.server import LiveView, parse_address, start_server  # http.server: only when serving
-
-        host, port = parse_address(address)
-        self.view = LiveView()
-        self.server = start_server(self.view, host, port)
-        host, port = self.server.server_address[:2]
-        log.warning("web view at http://%s:%d/ (stream /stream.mjpg, JSON /predictions)", host, port)
-
-    def write(self, frame: Frame, annotated: np.ndarray, record: dict) -> None:
-        ok, jpeg = cv2.imencode(".jpg", annotated, [cv2.IMWRITE_JPEG_QUALITY, 80])
-        if ok:
-            self.view.publish(jpeg.tobytes(), record)
-
-    def close(self, keep: bool) -> None:
-        self.view.close()
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def _no_display() -> bool:
-    """On Linux a window needs X11 or Wayland; checked first because some GUI toolkits abort instead of raising."""
-    return sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
-class WindowSink:
-    needs_image = True
-
-    def __init__(self, title: str):
-        self.title = f"edgecnn: {title}"
-        problem = "no display" if _no_display() else None
-        if problem is None:
-            try:
-                cv2.namedWindow(self.title, cv2.WINDOW_NORMAL)
-            except cv2.error:
-                problem = "OpenCV built without GUI support, as opencv-python-headless is"
-        if problem is not None:
-            raise OptionError(f"cannot open a window here ({problem}); use --headless, --save FILE or "
-                              f"--serve HOST:PORT")
-
-    def write(self, frame: Frame, annotated: np.ndarray, record: dict) -> bool:
-        cv2.imshow(self.title, annotated)
-        return (cv2.waitKey(1) & 0xFF) not in (ord("q"), 27)  # q or Esc quits
-
-    def close(self, keep: bool) -> None:
-        cv2.destroyAllWindows()
-
+    return sinks + list(extra_sinks)

@@ -1,4 +1,5 @@
-"""``--serve HOST:PORT``: a small web view for a Pi without a screen (standard library only).
+"""``--serve HOST:PORT``: a small web view for a Pi without a screen, and where OpenCV cannot open a window
+(standard library only).
 
 ``/`` is a page showing the stream and the live label, ``/stream.mjpg`` an MJPEG stream of the annotated frames,
 ``/predictions`` the latest prediction as JSON (the same record ``--headless`` prints). Binds 127.0.0.1 unless a
@@ -28,7 +29,11 @@ _GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutE
 
 
 class LiveView:
-    """The newest annotated JPEG and prediction, shared between the loop (writer) and the HTTP handlers."""
+    """The newest annotated JPEG and prediction, shared between the loop (writer) and the HTTP handlers.
+
+    It also counts what browsers were sent, so a run can wait for a viewer before its first frame and until the
+    last frame was shown (a short video ends in well under a second; a browser takes longer than that to start).
+    """
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
@@ -36,6 +41,12 @@ class LiveView:
         self.prediction: dict = {}
         self.frames = 0
         self.closed = False
+        self.viewers = 0
+        """Stream requests so far (a page showing the view makes one)."""
+        self.sent_frames = 0
+        """Frames up to this number were sent to a stream."""
+        self.sent_predictions = 0
+        """Predictions up to this number were sent from /predictions."""
 
     def publish(self, jpeg: bytes, prediction: dict) -> None:
         with self._condition:
@@ -48,6 +59,35 @@ class LiveView:
         with self._condition:
             self._condition.wait_for(lambda: self.frames > after or self.closed, timeout)
             return self.frames, (None if self.closed else self.jpeg)
+
+    def latest_prediction(self) -> dict:
+        """The newest prediction, counted as sent ({} before the first frame)."""
+        with self._condition:
+            self.sent_predictions = max(self.sent_predictions, self.frames)
+            self._condition.notify_all()
+            return self.prediction
+
+    def add_viewer(self) -> None:
+        with self._condition:
+            self.viewers += 1
+            self._condition.notify_all()
+
+    def sent_frame(self, number: int) -> None:
+        """Frame ``number`` was written to a stream."""
+        with self._condition:
+            self.sent_frames = max(self.sent_frames, number)
+            self._condition.notify_all()
+
+    def wait_for_viewer(self, timeout: float) -> bool:
+        """Waits until a stream is requested, at most ``timeout`` s; True when one was."""
+        with self._condition:
+            return self._condition.wait_for(lambda: self.viewers > 0, timeout)
+
+    def wait_shown(self, timeout: float) -> bool:
+        """Waits until the newest frame and its prediction were both sent to a browser, at most ``timeout`` s."""
+        with self._condition:
+            return self._condition.wait_for(
+                lambda: self.sent_frames >= self.frames and self.sent_predictions >= self.frames, timeout)
 
     def close(self) -> None:
         with self._condition:
@@ -117,7 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/":
             self._send(200, "text/html; charset=utf-8", _page())
         elif path == "/predictions":
-            self._send(200, "application/json", json.dumps(self.view.prediction).encode("utf-8"))
+            self._send(200, "application/json", json.dumps(self.view.latest_prediction()).encode("utf-8"))
         elif path == "/stream.mjpg":
             self._stream()
         else:
@@ -140,6 +180,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
         number = 0
+        self.view.add_viewer()
         try:
             while True:
                 number, jpeg = self.view.next_jpeg(number)
@@ -150,6 +191,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}"
                                  f"\r\n\r\n".encode("ascii") + jpeg + b"\r\n")
                 self.wfile.flush()
+                self.view.sent_frame(number)
         except _GONE:
             return  # the browser went away, or stopped reading
 

@@ -10,6 +10,7 @@ tf.function with an explicit input signature; ``from_keras`` fails on Keras 3); 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,9 +197,48 @@ def video_frames_rgb(path: Path) -> list[np.ndarray]:
 RECORD_KEYS = {"timestamp", "source", "label", "index", "confidence", "probabilities", "latency_ms"}
 
 
-def edgecnn_run(*args, timeout: float = 120) -> subprocess.CompletedProcess:
+def edgecnn_run(*args, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``edgecnn run ARGS`` as a user runs it; ``env`` replaces the whole environment when given."""
     return subprocess.run([str(EDGECNN), "run", *map(str, args)], capture_output=True, text=True, timeout=timeout,
-                          cwd=REPO)
+                          cwd=REPO, env=env)
+
+
+def chromium(headless: bool = True):
+    """Debian's chromium through chromium-driver, driven by Selenium; ``headless=False`` opens a real window on
+    ``$DISPLAY`` (an Xvfb server in the tests)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    flags = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=800,600"]
+    for flag in flags + (["--headless=new"] if headless else []):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+
+
+@pytest.fixture(scope="session")
+def xvfb_display():
+    """``":N"``: a real X server (Xvfb, Debian's ``xvfb``) for the session, as a laptop's desktop would be."""
+    assert shutil.which("Xvfb"), "Xvfb is missing: install Debian's xvfb (.ci/apt-packages.txt lists it)"
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x800x24", "-nolisten",
+                               "tcp"], pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        number = pipe.readline().strip()  # Xvfb writes its display number once it accepts connections
+    try:
+        assert number.isdigit(), f"Xvfb did not start (exit {server.poll()})"
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def desktop_env(display: str | None, **extra: str) -> dict:
+    """This environment with ``DISPLAY`` set to ``display`` (None: no display at all) and no Wayland."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER")}
+    return {**env, **({"DISPLAY": display} if display else {}), **extra}
 
 
 def one_line_error(result: subprocess.CompletedProcess) -> str:
