@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,10 @@ CURVES_FILE = "curves.png"
 CONFUSION_FILE = "confusion.png"
 VERIFY_FILE = "verify.json"
 BENCH_FILE = "bench.json"
+GALLERY_DIR = "gallery"
+"""The pipeline's disagreement gallery (``gallery/index.html`` and its pictures)."""
+SMOKE_IMAGES_DIR = "smoke-images"
+"""The pipeline's smoke-test images for ``edgecnn deploy`` of a model trained on idx files (Fashion-MNIST)."""
 
 EXPORT_PREFIX = "model_"
 EXPORT_SUFFIXES = {"tflite": ".tflite", "onnx": ".onnx"}
@@ -38,9 +43,13 @@ EXPORT_SUFFIXES = {"tflite": ".tflite", "onnx": ".onnx"}
 ARTIFACT_MARKERS = (MODEL_FILE, MODEL_FILE + SIDECAR_SUFFIX, METRICS_FILE)
 """Files whose presence together makes a folder an edgecnn artifact folder (one that ``train --out`` may replace)."""
 WRITTEN_BY_EDGECNN = (MODEL_FILE, MODEL_FILE + SIDECAR_SUFFIX, HISTORY_FILE, METRICS_FILE, CURVES_FILE,
-                      CONFUSION_FILE, EXPORT_PREFIX + "*", "verify.*", "bench.*", "report.*", "convert.*")
-"""Name patterns of what train, convert, verify, bench and pipeline write into an artifact folder; anything else in
-it is the user's, so replacing the folder needs ``--force``."""
+                      CONFUSION_FILE, EXPORT_PREFIX + "*", "verify.*", "verify-*.json", "bench.*", "report.*",
+                      "convert.*", "device-report-*.json", GALLERY_DIR + "/", SMOKE_IMAGES_DIR + "/",
+                      "saved_model/")
+"""Name patterns of what train, convert, verify, bench and pipeline write into an artifact folder (a pattern ending
+in ``/`` is a folder edgecnn writes whole; ``saved_model/`` is what ``edgecnn import`` keeps of a SavedModel,
+convert's ``SAVED_MODEL_DIR``); anything else in it is the user's, so replacing the folder needs
+``--force``. Whatever writes a new name into an artifact folder adds it here: this list is the guard's only source."""
 
 
 def export_suffix(format_name: str) -> str:
@@ -151,7 +160,7 @@ def replacement_note(out: str | Path, force: bool = False) -> str | None:
     if not names:
         return None
     is_artifact = all((out / name).is_file() for name in ARTIFACT_MARKERS)
-    foreign = [n for n in names if not any(fnmatch.fnmatchcase(n, p) for p in WRITTEN_BY_EDGECNN)]
+    foreign = [n for n in names if not written_by_edgecnn(out / n)]
     if force:
         return f"replacing {out} and all {len(names)} entries in it (--force)"
     if not is_artifact:
@@ -166,6 +175,23 @@ def replacement_note(out: str | Path, force: bool = False) -> str | None:
     lost = (f"; its {len(exports)} converted export(s) ({_listing(exports)}) go too: run 'edgecnn convert {out}' "
             f"again" if exports else "")
     return f"replacing the earlier artifact in {out} ({MODEL_FILE}, metrics and plots{lost})"
+
+
+def written_by_edgecnn(entry: Path) -> bool:
+    """Whether ``entry`` (a file or folder in an artifact folder) is one edgecnn writes (:data:`WRITTEN_BY_EDGECNN`):
+    a file pattern matches files only, a folder pattern (``name/``) folders only, so a user's file called ``gallery``
+    is still the user's. Leftovers of an interrupted atomic write of such an entry (``.NAME.PID.*.tmp``,
+    ``.NAME.old-PID``) are edgecnn's too."""
+    name = entry.name
+    leftover = _ATOMIC_LEFTOVER.match(name)
+    if leftover:
+        return any(fnmatch.fnmatchcase(leftover.group(1), p.rstrip("/")) for p in WRITTEN_BY_EDGECNN)
+    is_dir = entry.is_dir() and not entry.is_symlink()
+    return any(fnmatch.fnmatchcase(name, p.rstrip("/")) and p.endswith("/") == is_dir for p in WRITTEN_BY_EDGECNN)
+
+
+_ATOMIC_LEFTOVER = re.compile(r"^\.(.+?)\.(?:old-\d+|\d+\..*\.tmp)$")
+"""The temporary names of :mod:`edgecnn.runtime.atomic` (``.NAME.PID.XXXX.tmp``, ``.NAME.old-PID``)."""
 
 
 def _listing(names: list[str], shown: int = 3) -> str:

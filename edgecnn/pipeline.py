@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from edgecnn.bench import BenchOptions, bench, format_table, rows_to_json
-from edgecnn.data.artifact import Artifact
+from edgecnn.data.artifact import GALLERY_DIR, SMOKE_IMAGES_DIR, Artifact
 from edgecnn.report_page import model_summary, write_report
 from edgecnn.runtime.atomic import write_text_atomic
 
@@ -125,8 +125,9 @@ def _verify(out: Path, options: PipelineOptions) -> tuple[dict, str, str]:
     return data, terminal, markdown
 
 
-GALLERY = "gallery"
-"""The disagreement gallery's folder in the artifact (``gallery/index.html``)."""
+GALLERY = GALLERY_DIR
+"""The disagreement gallery's folder in the artifact (``gallery/index.html``); the artifact module lists it among
+what edgecnn writes, so a second run replaces it without ``--force``."""
 
 
 def gallery_markdown(report) -> str:
@@ -176,7 +177,7 @@ def _smoke_images(out: Path) -> Path | None:
         return None
     held_out = description.held_out()
     images, labels = load_fashion_split(held_out.root, held_out.split or "test")
-    folder = out / "smoke-images"
+    folder = out / SMOKE_IMAGES_DIR
     picked = sample_per_class(labels, SMOKE_PER_CLASS, seed=0)
     for label in sorted(set(labels[picked].tolist())):
         for number, index in enumerate(picked[labels[picked] == label]):
