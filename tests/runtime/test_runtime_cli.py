@@ -9,7 +9,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from runtime_fixtures import RECORD_KEYS, edgecnn_run, keras_labels, one_line_error, video_frames_rgb
+from runtime_fixtures import RECORD_KEYS, desktop_env, edgecnn_run, keras_labels, one_line_error, video_frames_rgb
 
 from edgecnn.runtime.backends import installed_backends
 from edgecnn.runtime.images import resize
@@ -135,7 +135,9 @@ def test_no_model_and_none_shipped_names_the_missing_file(tmp_path):
 
 
 def test_window_without_display_is_one_line(tiny_models, rps_video):
-    line = one_line_error(edgecnn_run("--model", tiny_models["onnx"].path, "--source", rps_video))
+    # no display at all (a CI machine, SSH): what to use instead; a desktop gets the browser view (test_runtime_desktop)
+    line = one_line_error(edgecnn_run("--model", tiny_models["onnx"].path, "--source", rps_video,
+                                      env=desktop_env(None)))
     assert "use --headless, --save FILE or --serve HOST:PORT" in line
 
 
