@@ -45,8 +45,10 @@ def load_calibration(contract: ModelContract, options: CalibrationOptions,
         on_note(f"calibration: skipped {reason}")
     counts = images.per_class(len(contract.labels))
     # a hand model's no-hand class has no images of its own: its examples are hands imagined in hand-free photos
-    optional = contract.hand_crop.no_hand_label if contract.hand_crop is not None else None
-    missing = [label for label, n in zip(contract.labels, counts) if n == 0 and label != optional]
+    # nor, in a data set of the gestures only, does its no-gesture class
+    crop = contract.hand_crop
+    optional = {crop.no_hand_label, crop.no_gesture_label} if crop is not None else set()
+    missing = [label for label, n in zip(contract.labels, counts) if n == 0 and label not in optional]
     if missing:
         raise CalibrationError(f"{images.origin}: calibration data has no readable images of {missing}; every "
                                f"class of {list(contract.labels)} must be covered")

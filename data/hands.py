@@ -31,6 +31,17 @@ from edgecnn.runtime.images import is_image_file, read_image_rgb
 CACHE_VERSION = 2  # 2: the landmark model's embedding of the hand and of its mirror image are kept too
 CACHE_DIR = Path.home() / ".cache" / "edgecnn" / "hands"
 """Where scanned folders' hands are kept between runs (one JSON file per finder setting)."""
+NO_GESTURE_LABEL = "no_gesture"
+"""The class of a hand that shows none of the gestures (a hand model's contract names it ``no_gesture_label``)."""
+NO_GESTURE_FOLDERS = ("no_gesture", "other_gesture")
+"""Class folders whose hands are all :data:`NO_GESTURE_LABEL`: hands doing nothing in particular, and hands
+showing another sign (thumb up, one finger, OK...); the data sets keep them apart so each can be measured."""
+
+
+def label_of_folder(name: str, no_gesture_label: str = NO_GESTURE_LABEL) -> str:
+    """The class a hand model learns from class folder ``name``: itself, or ``no_gesture_label`` for
+    :data:`NO_GESTURE_FOLDERS`."""
+    return no_gesture_label if name in NO_GESTURE_FOLDERS else name
 
 
 @dataclass(frozen=True)
@@ -123,20 +134,26 @@ def load_hand_features(folder: Path, contract: ModelContract, limit_per_class: i
     contract's ``input_size``) of the hand the contract's crop policy finds in each image of ``folder/<label>/``.
 
     Class folders are the model's labels, the no-hand label's folder being optional (hand-free photos: every hand
-    imagined there is an example of it). An image with no hand found has nothing to feed the model: it is listed in
-    ``skipped`` with the reason, as an unreadable file is.
+    imagined there is an example of it), and so is the no-gesture label's, which also reads
+    :data:`NO_GESTURE_FOLDERS` (``other_gesture``: hands showing another sign). An image with no hand found has
+    nothing to feed the model: it is listed in ``skipped`` with the reason, as an unreadable file is.
     """
     crop = contract.hand_crop
     found = class_folders(folder)
-    gestures = tuple(label for label in contract.labels if label != crop.no_hand_label)
-    if not set(gestures) <= set(found) or not set(found) <= set(contract.labels):
+    optional = {crop.no_hand_label, crop.no_gesture_label} - {None}
+    negative = tuple(NO_GESTURE_FOLDERS) if crop.no_gesture_label is not None else ()
+    gestures = tuple(label for label in contract.labels if label not in optional)
+    if not set(gestures) <= set(found) or not set(found) <= set(contract.labels) | set(negative):
         raise DataError(f"{folder}: class folders {found} do not match the hand model's labels {list(gestures)} "
-                        f"(and optionally {crop.no_hand_label!r}: photos without a hand)")
+                        f"(and optionally {' and '.join(map(repr, sorted(optional) + list(negative)))}: photos "
+                        f"without a hand, hands showing none of the gestures)")
     finder = HandFinder.open(threads=1, min_presence=crop.min_presence)
     cache = _Cache(cache_dir, finder.settings_key() + "|frame=None")
     rng = np.random.default_rng(seed)
+    folders = tuple(contract.labels) + tuple(name for name in negative if name not in contract.labels)
+    to_label = [contract.labels.index(name if name in contract.labels else crop.no_gesture_label) for name in folders]
     features, labels, skipped = [], [], []
-    for path, index in labelled_files(folder, contract.labels, limit_per_class, rng, keep):
+    for path, index in labelled_files(folder, folders, limit_per_class, rng, keep):
         try:
             hand = cache.get(path, finder)
         except SourceError as err:
@@ -146,7 +163,7 @@ def load_hand_features(folder: Path, contract: ModelContract, limit_per_class: i
             skipped.append((str(path), f"{path}: no hand found"))
             continue
         features.append(hand.features(contract.input_kind).reshape(contract.input_shape))
-        labels.append(index)
+        labels.append(to_label[index])
     cache.save()
     if not features:
         raise DataError(f"{folder}: no hand found in any readable image under {found}")

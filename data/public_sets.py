@@ -38,6 +38,18 @@ class Source:
     """Regular expression a file name must match in full to be taken (others, e.g. ``thumbs.db``, are skipped)."""
     archive_sha256: str | None = None
     """SHA-256 of the downloaded archive when known in advance; None: pinned on first download (see module doc)."""
+    labels_csv: tuple[str, ...] = ()
+    """``flat`` layout: CSV files of the repository (paths below its top folder) with ``filename`` and ``class``
+    columns, one row per hand; a file's class is its rows' class, a file whose rows disagree is left out, a file
+    with no row is skipped."""
+    label_map: tuple[tuple[str, str], ...] = ()
+    """(source class, class folder) pairs: the source's class folder or CSV class -> the set's; a class not
+    listed is not taken. Empty: the source's classes as they are."""
+    every: tuple[tuple[str, int], ...] = ()
+    """(source class, n) pairs: of that class's files, in name order, every n-th is taken (the first, then every
+    n-th after it): neighbouring video frames are near-duplicates. Classes not listed: all."""
+    name_prefix: bool = False
+    """Output names start with the source class and ``_`` (so the set's file names keep the source gesture)."""
     host: str = "https://github.com"
     """Where ``<repo>/archive/<commit>.tar.gz`` is served (a mirror, or a local server in the tests)."""
 
@@ -55,8 +67,8 @@ class PublicSet:
     sources: tuple[Source, ...]
     """Where its images come from."""
     resize: str
-    """``none``, ``short_side_150`` (aspect kept, long side ``round(long * 150 / short)``) or ``square_150``;
-    always Pillow's ``Image.BILINEAR``."""
+    """``none``, ``short_side_150`` (aspect kept, long side ``round(long * 150 / short)``) or ``square_150``,
+    with Pillow's ``Image.BILINEAR``; ``short_side_384`` the same to 384 px with ``Image.LANCZOS``."""
     counts: dict[str, int]
     """Expected image count per ``<split>/<class>`` folder."""
     fingerprint: str
@@ -64,12 +76,19 @@ class PublicSet:
     licence: str
     """The licence the manifest names; shown on download."""
     split_rule: str = "source"
-    """``source`` (the source's own split) or ``md5_mod5`` (``md5(original file name) % 5 == 0`` -> validation)."""
+    """``source`` (the source's own split), ``md5_mod5`` (``md5(original file name) % 5 == 0`` -> validation) or
+    ``session`` (the file-name part before ``_pic``, ``pic`` for names without it: one recording session;
+    ``validation_sessions`` -> validation, every other -> train)."""
+    validation_sessions: tuple[str, ...] = ()
+    """``session`` split rule: the sessions that form the validation split."""
+    dedup: bool = False
+    """Drop images whose decoded pixels equal an earlier one's (first in name order kept)."""
     reference_pillow: str = "13.0.0"
     """The Pillow that encoded the reference JPEGs; another version may encode different (equally valid) bytes."""
 
 
 _PI = "xParano1d/rock-paper-scissors-cnn"
+_EMRE_OTHERS = ("down", "follow", "land", "left", "right", "photo", "take_off", "up", "video", "video_pause")
 _CATS_TRAIN = "quoctrung163/keras-cnn-on-cats-and-dogs-dataset"
 
 PUBLIC_SETS = {spec.name: spec for spec in (
@@ -118,4 +137,32 @@ PUBLIC_SETS = {spec.name: spec for spec in (
         resize="square_150",
         counts={"train/cats": 1001, "train/dogs": 1001, "validation/cats": 1000, "validation/dogs": 1000},
         fingerprint="929e092873dc7e43e32dd9b6da229f4474f24378c0ef0edcdd7dbf16510b33df"),
+    PublicSet(
+        name="rps-webcam-subhih", licence="Apache-2.0 (SubhiH/HandsDataset)",
+        # Number of open fingers per hand: 0 rock, 5 paper, 2 scissors (V signs), 1, 3 and 4 another gesture.
+        sources=(Source("SubhiH/HandsDataset", "73228cb5ba6a8d454663aa9873157862b69a1c4c", "images", "flat",
+                        name_pattern=r".+\.jpg", labels_csv=("data/train_labels.csv", "data/test_labels.csv"),
+                        label_map=(("0-hand", "rock"), ("5-hand", "paper"), ("2-hand", "scissors"),
+                                   ("1-hand", "other_gesture"), ("3-hand", "other_gesture"),
+                                   ("4-hand", "other_gesture"))),),
+        resize="short_side_384", split_rule="session", dedup=True,
+        validation_sessions=("pic", "1528664299.56", "996", "35"),
+        counts={"train/other_gesture": 468, "train/paper": 186, "train/rock": 275, "train/scissors": 166,
+                "validation/other_gesture": 181, "validation/paper": 105, "validation/rock": 89,
+                "validation/scissors": 53},
+        fingerprint="d860798312f206b9a835d57f511a9ab561c4d88273516e3fa1d04cc60888ff94"),
+    PublicSet(
+        name="gestures-room-emrecandir9", licence="MIT (emrecandir9/custom-gesture-dataset)",
+        sources=(Source("emrecandir9/custom-gesture-dataset", "921f6b96145a55756feb3939774236b729f55a03",
+                        "dataset/photos/hand", "class_dirs", split="train", name_pattern=r".+\.(jpg|jpeg|png)",
+                        label_map=(("emergency", "rock"), ("palm", "paper"), ("closer", "scissors"),
+                                   ("further", "scissors"), ("no_class", "no_gesture"))
+                        + tuple((name, "other_gesture") for name in _EMRE_OTHERS),
+                        every=(("emergency", 2), ("palm", 2), ("closer", 2), ("further", 2), ("no_class", 2))
+                        + tuple((name, 12) for name in _EMRE_OTHERS),
+                        name_prefix=True),),
+        resize="short_side_384", dedup=True,
+        counts={"train/no_gesture": 278, "train/other_gesture": 226, "train/paper": 135, "train/rock": 135,
+                "train/scissors": 269},
+        fingerprint="5fd98ef863b91fb82beddeef267a29cc1c3ec7f049bc9708d3d8537f026b8047"),
 )}

@@ -23,6 +23,14 @@ from pathlib import Path, PurePosixPath
 
 from edgecnn.data.datasets import CACHE_DIR
 from edgecnn.data.errors import DownloadError
+from edgecnn.data.public_recipes import (
+    every_nth,
+    mapped_class,
+    output_stem,
+    pixel_digest,
+    read_csv_labels,
+    session_split,
+)
 from edgecnn.data.public_sets import PublicSet, Source
 from edgecnn.runtime.atomic import atomic_directory, atomic_path, write_text_atomic
 
@@ -71,12 +79,17 @@ def download_public_set(spec: PublicSet, root: Path | None = None, cache_dir: Pa
         progress(f"fetching {source.url}")
         archives.append(fetch_archive(source, cache_dir))
     with atomic_directory(root) as staging:
+        digests: dict[str, str] = {}
         for archive in archives:
             progress(f"building {spec.name} from {archive.path.name}")
+            chosen = chosen_members(spec, archive)
             for name, parts, data in archive_members(archive.path, archive.source.folder):
-                placed = place(spec, archive.source, name, parts)
+                placed = chosen.get(parts)
                 if placed is not None:
-                    write_image(data(), staging / placed, spec.resize, f"{archive.path.name}:{name}")
+                    content = data()
+                    digests[placed] = pixel_digest(content) if spec.dedup else placed
+                    write_image(content, staging / placed, spec.resize, f"{archive.path.name}:{name}")
+        drop_duplicates(staging, digests)
         matches = verify_set(staging, spec, allow_encoder_drift)
     for archive in archives:
         if not archive.pinned_before:
@@ -128,8 +141,36 @@ def archive_members(archive: Path, folder: str) -> Iterator[tuple[str, tuple[str
                 yield parts[-1], parts[len(prefix):], read
 
 
-def place(spec: PublicSet, source: Source, name: str, parts: tuple[str, ...]) -> str | None:
-    """``<split>/<class>/<stem>.jpg`` for an archive file, or None for a file the recipe does not take."""
+def chosen_members(spec: PublicSet, archive: Archive) -> dict[tuple[str, ...], str]:
+    """Path parts below the source folder -> ``<split>/<class>/<stem>.jpg`` of every archive file the recipe takes
+    (labels from its CSVs, every n-th frame where it says so)."""
+    source = archive.source
+    labels = None
+    if source.labels_csv:
+        wanted = {PurePosixPath(path).parts: path for path in source.labels_csv}
+        texts = {wanted[parts]: read() for _, parts, read in archive_members(archive.path, ".") if parts in wanted}
+        labels = read_csv_labels(source, texts)
+    members = sorted((parts, name) for name, parts, _ in archive_members(archive.path, source.folder))
+    keep = None
+    if source.every:
+        by_class: dict[str, list[str]] = {}
+        for parts, name in members:
+            by_class.setdefault(parts[0] if len(parts) > 1 else "", []).append(name)
+        keep = every_nth(source, by_class)
+    chosen = {}
+    for parts, name in members:
+        if keep is not None and (parts[0] if len(parts) > 1 else "", name) not in keep:
+            continue
+        placed = place(spec, source, name, parts, labels)
+        if placed is not None:
+            chosen[parts] = placed
+    return chosen
+
+
+def place(spec: PublicSet, source: Source, name: str, parts: tuple[str, ...],
+          labels: dict[str, str | None] | None = None) -> str | None:
+    """``<split>/<class>/<stem>.jpg`` for an archive file, or None for a file the recipe does not take;
+    ``labels``: the per-file classes of ``source.labels_csv``."""
     if not re.fullmatch(source.name_pattern, name):
         return None
     split = source.split
@@ -144,15 +185,30 @@ def place(spec: PublicSet, source: Source, name: str, parts: tuple[str, ...]) ->
     else:
         if len(parts) != 1:
             return None
-        label = next((folder for prefix, folder in source.name_classes if name.startswith(prefix)), None)
-        if label is None:
-            return None
-    if split is None:
-        split = held_out_split(name) if spec.split_rule == "md5_mod5" else None
+        if source.labels_csv:
+            label = (labels or {}).get(name)
+        else:
+            label = next((folder for prefix, folder in source.name_classes if name.startswith(prefix)), None)
+    source_label, label = label, mapped_class(source, label)
+    if label is None:
+        return None
+    if split is None and spec.split_rule == "md5_mod5":
+        split = held_out_split(name)
+    elif split is None and spec.split_rule == "session":
+        split = session_split(spec, name)
     if split is None:
         raise DownloadError(f"{spec.name}: the recipe gives {name!r} no split (layout {source.layout}, "
                             f"split rule {spec.split_rule})")
-    return f"{split}/{label}/{PurePosixPath(name).stem}.jpg"
+    return f"{split}/{label}/{output_stem(source, source_label, name)}.jpg"
+
+
+def drop_duplicates(root: Path, digests: dict[str, str]) -> None:
+    """Removes every written image whose source pixels equal an earlier one's (output path order; first kept)."""
+    seen: set[str] = set()
+    for placed in sorted(digests):
+        if digests[placed] in seen:
+            (root / placed).unlink()
+        seen.add(digests[placed])
 
 
 def held_out_split(file_name: str) -> str:
@@ -255,10 +311,11 @@ def _image_bytes(data: bytes, resize: str) -> bytes:
     width, height = image.size
     if resize == "square_150":
         image = image.resize((150, 150), Image.BILINEAR)
-    elif resize == "short_side_150":
+    elif resize in ("short_side_150", "short_side_384"):
+        side, method = (150, Image.BILINEAR) if resize == "short_side_150" else (384, Image.LANCZOS)
         short, long = min(width, height), max(width, height)
-        long_new = round(long * 150 / short)
-        image = image.resize((long_new, 150) if width >= height else (150, long_new), Image.BILINEAR)
+        long_new = round(long * side / short)
+        image = image.resize((long_new, side) if width >= height else (side, long_new), method)
     out = io.BytesIO()
     image.save(out, "JPEG", quality=90)
     return out.getvalue()

@@ -70,6 +70,10 @@ class HandCrop:
     no_hand_label: str | None = None
     """A label of the model that means "not a hand" (learned from hand-free photos, where the landmark model still
     sees hands in paws and textures); predicting it is "no hand", never a class."""
+    no_gesture_label: str | None = None
+    """A label of the model that means "a hand, but none of the gestures" (learned from hands showing other signs
+    or none); predicting it is "no gesture", never a class. None (a contract written before it existed): every
+    hand gets one of the other labels, as before."""
 
 
 @dataclass(frozen=True)
@@ -280,6 +284,11 @@ def _problems(contract: ModelContract) -> list[str]:
             problems.append(f"hand_crop.min_presence must be a number in [0, 1], got {crop.min_presence!r}")
         if crop.no_hand_label is not None and crop.no_hand_label not in contract.labels:
             problems.append(f"hand_crop.no_hand_label {crop.no_hand_label!r} is not one of the labels")
+        if crop.no_gesture_label is not None and crop.no_gesture_label not in contract.labels:
+            problems.append(f"hand_crop.no_gesture_label {crop.no_gesture_label!r} is not one of the labels")
+        elif crop.no_gesture_label is not None and crop.no_gesture_label == crop.no_hand_label:
+            problems.append(f"hand_crop.no_gesture_label and no_hand_label must differ, both are "
+                            f"{crop.no_gesture_label!r}")
         if not isinstance(crop.square, bool):
             problems.append(f"hand_crop.square must be true or false, got {crop.square!r}")
     low, high = contract.value_range

@@ -3,7 +3,8 @@
 * ``auto``: :class:`~edgecnn.runtime.hands.HandFinder` finds the hand; an image model sees the square crop around its
   landmarks (the contract's :class:`~edgecnn.runtime.contract.HandCrop`); a hand-feature model
   (``hand_landmarks``, ``hand_embedding``) reads the landmarks, or the landmark model's embedding of the hand.
-  No hand: no class, ``reason`` says why.
+  No hand: no class, ``reason`` says why (:data:`NO_HAND`). A hand the model reads as none of its gestures (the
+  contract's ``no_gesture_label``): no class either, reason :data:`NO_GESTURE`.
 * ``roi``: a fixed box in the middle of the frame ("hold your hand here"); the model sees only that box, and only
   when the landmark model sees a hand in it.
 * ``off``: the whole frame, as the chapter's models were trained.
@@ -26,6 +27,10 @@ from edgecnn.runtime.palm import RotatedRect
 HAND_MODES = ("auto", "roi", "off")
 ROI_FRACTION = 0.6  # the fixed box's side, as a fraction of the frame's shorter side
 DEFAULT_CROP = HandCrop()
+NO_HAND = "no hand"
+"""The ``reason`` of a frame with no hand in it (or only what the model's no-hand label calls not a hand)."""
+NO_GESTURE = "no gesture"
+"""The ``reason`` of a frame whose hand shows none of the model's gestures (the contract's no-gesture label)."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,7 @@ class GestureResult:
     hand: Hand | None
     """The hand found (``auto``, and ``roi`` for landmark models), else None."""
     reason: str | None
-    """Why there is no prediction (``"no hand"``), else None."""
+    """Why there is no prediction (:data:`NO_HAND` or :data:`NO_GESTURE`), else None."""
     latency_ms: float
     """Hand finding + classification time."""
 
@@ -92,8 +97,9 @@ class HandGestures:
                 return self._no_hand(start, None)
             box = hand.crop_box(frame_rgb.shape, self.crop.margin, self.crop.square)
         prediction = self._predict(frame_rgb, box, hand)
-        if prediction.label == self.crop.no_hand_label:
-            return GestureResult(None, box, hand, "no hand", (time.perf_counter() - start) * 1000.0)
+        reason = {self.crop.no_hand_label: NO_HAND, self.crop.no_gesture_label: NO_GESTURE}.get(prediction.label)
+        if reason is not None:
+            return GestureResult(None, box, hand, reason, (time.perf_counter() - start) * 1000.0)
         return GestureResult(prediction, box, hand, None, (time.perf_counter() - start) * 1000.0)
 
     def _predict(self, frame_rgb: np.ndarray, box: tuple[int, int, int, int], hand: Hand | None) -> Prediction:
@@ -109,7 +115,7 @@ class HandGestures:
         return self.classifier.classify(np.ascontiguousarray(frame_rgb[y0:y1, x0:x1]))
 
     def _no_hand(self, start: float, box) -> GestureResult:
-        return GestureResult(None, box, None, "no hand", (time.perf_counter() - start) * 1000.0)
+        return GestureResult(None, box, None, NO_HAND, (time.perf_counter() - start) * 1000.0)
 
 
 def roi_box(frame_shape: tuple[int, ...]) -> tuple[int, int, int, int]:

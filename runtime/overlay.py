@@ -48,7 +48,8 @@ def describe(labels: tuple[str, ...], probabilities: np.ndarray, threshold: floa
 
 
 def describe_no_hand(reason: str, fps: float) -> OverlayText:
-    """The overlay of a frame with nothing to classify: ``"no hand"``, no bars, never a class."""
+    """The overlay of a frame with no class to show: ``reason`` (``"no hand"``, or ``"no gesture"`` for a hand that
+    shows none of the model's gestures) as the title, no bars, never a class."""
     return OverlayText(reason, False, [], fps)
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The webcam-moment table: each model x ``--hand`` mode on evaluation sets training never saw.
 
-Usage: .venv/bin/python scripts/measure_hands.py [--model NAME=FILE ...] [--limit N] [--out docs/results/hands.md]
+Usage: .venv/bin/python scripts/measure_hands.py [--model NAME=FILE ...] [--sets-model NAME=FILE ...] [--limit N]
+       [--tables live,sets,found] [--out docs/results/hands.md]
 
 Evaluation sets (all built here, deterministically, from ../shared/data; nothing is written to the repository but
 the table):
@@ -15,6 +16,11 @@ the table):
   is a false claim (a few of these photos may hold a person's hand: the rate is an upper bound).
 
 Accuracy counts "no hand" as wrong on the hand sets; "claims" is the share of hand-free frames given a class.
+
+Then the per-set table (``scripts/measure_hand_sets.py``): every hand-feature model (the shipped ones and each
+``--sets-model``, e.g. one trained without a whole set: leave-one-source-out) on rps-webcam-subhih's validation
+sessions, its training sessions and gestures-room-emrecandir9 where the model did not train on them, the old sets,
+and hand-free frames; and the hand finder's found rate on hard-to-find hands.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from measure_hand_sets import LEGEND, found_table, sets_table
 
 from edgecnn.data.composite import CompositeOptions, place_hand
 from edgecnn.data.splits import clip_key, held_out_clip
@@ -89,8 +96,33 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", default=[], metavar="NAME=FILE")
     parser.add_argument("--limit", type=int, default=0, help="at most about this many images per hand set")
+    parser.add_argument("--sets-model", action="append", default=[], metavar="NAME=FILE",
+                        help="a further hand-feature model for the per-set table (the shipped ones are always in it)")
+    parser.add_argument("--tables", default="live,sets,found", help="which tables: live, sets, found")
+    parser.add_argument("--blurred", type=Path, default=ROOT / "artifacts" / "augmented",
+                        help="where scripts/ship-hand-model.sh writes the motion-blurred copies")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "hands.md")
     args = parser.parse_args()
+    tables = set(args.tables.split(","))
+    command = " ".join(["scripts/measure_hands.py"] + sys.argv[1:])
+    text = live_tables(args) if "live" in tables else ""
+    if "sets" in tables:
+        hand_models = {f"{name} (shipped)": str(ROOT / f"runtime/models/{name}.tflite")
+                       for name in ("rps_hand_embedding", "rps_landmarks")}
+        hand_models.update(item.split("=", 1) for item in args.sets_model)
+        text += (f"\n## Per set\n\nPrinted by `.venv/bin/python {command}`. {LEGEND}\n\n"
+                 + sets_table(hand_models, DATA))
+    if "found" in tables:
+        text += ("\n## Finding hard-to-find hands\n\nThe hand finder on still pictures (one picture at a time, as "
+                 "`edgecnn run` reads a folder); the same for every hand model.\n\n"
+                 + found_table(DATA, args.blurred if args.blurred.is_dir() else None))
+    write_text_atomic(args.out, text)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def live_tables(args) -> str:
+    """The webcam-moment table and the per-clip table: each model x ``--hand`` mode through the live path."""
     shipped = {"rps_cnn (shipped int8)": "rps_int8", "rps_landmarks (shipped)": "rps_landmarks",
                "rps_hand_embedding (shipped)": "rps_hand_embedding"}
     models = dict(item.split("=", 1) for item in args.model) or {
@@ -115,10 +147,7 @@ def main() -> int:
                 cells.append((set_name, accuracy, found, ms))
             rows.append((name, mode, cells))
             print(name, mode, [(c[0], round(c[1] * 100, 1), round(c[2] * 100, 1)) for c in cells], flush=True)
-    text = _table(rows, sets, " ".join(["scripts/measure_hands.py"] + sys.argv[1:])) + _clip_table(by_clip, clips)
-    write_text_atomic(args.out, text)
-    print(f"wrote {args.out}")
-    return 0
+    return _table(rows, sets, " ".join(["scripts/measure_hands.py"] + sys.argv[1:])) + _clip_table(by_clip, clips)
 
 
 def _table(rows, sets, command: str) -> str:

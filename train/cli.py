@@ -33,6 +33,9 @@ def _register_train(subparsers) -> None:
     parser.add_argument("--no-hand-data", type=Path, action="append", default=[], metavar="PATH",
                         help="hand-landmark models: a root of photos without hands (repeatable); the hands the finder "
                              "imagines in them train the 'none' class; default: the cats-vs-dogs set")
+    parser.add_argument("--train-only-data", type=Path, action="append", default=[], metavar="PATH",
+                        help="hand-feature models: one of the --data roots to train on whole, nothing of it held out "
+                             "(its file names tell no person or clip apart; measure it by leaving it out)")
     parser.add_argument("--out", type=Path, help="artifact folder (default: artifacts/MODEL); an earlier artifact "
                                                  "there is replaced, any other folder is refused unless --force")
     parser.add_argument("--force", action="store_true",
@@ -82,7 +85,7 @@ def _run_train(args) -> int:
     build_options = build_options_from(args, args.model)
     options = TrainOptions(
         model=args.model, out=args.out or Path("artifacts") / args.model, data=tuple(args.data),
-        no_hand_data=tuple(args.no_hand_data),
+        no_hand_data=tuple(args.no_hand_data), train_only_data=tuple(args.train_only_data),
         epochs=args.epochs, batch_size=args.batch_size, augment=args.augment, seed=args.seed, limit=args.limit,
         augmentation=args.augmentation,
         lr_schedule=args.lr_schedule, early_stopping=args.early_stopping, init_from=args.init_from,

@@ -19,7 +19,7 @@ import numpy as np
 from edgecnn.data.datasets import DatasetSpec
 from edgecnn.data.description import DataDescription, HashHoldOut
 from edgecnn.data.errors import DataError
-from edgecnn.data.hands import CACHE_DIR, scan_split
+from edgecnn.data.hands import CACHE_DIR, NO_GESTURE_FOLDERS, NO_GESTURE_LABEL, label_of_folder, scan_split
 from edgecnn.data.loader import LabelledImages as Split
 from edgecnn.data.loader import class_folders, labelled_files
 from edgecnn.data.splits import CLIP_FRACTION, CLIP_RULE, TrainingData, held_out_clip, held_out_split_of
@@ -32,53 +32,81 @@ CAMERA_FRAME = (480, 640)  # hand-free photos are also seen enlarged to a webcam
 
 def load_landmark_data(dataset: DatasetSpec, roots: list[Path], limit: int | None, seed: int,
                        no_hand_roots: list[Path] = (), cache_dir: Path | None = CACHE_DIR,
-                       kind: str = "hand_landmarks") -> TrainingData:
+                       kind: str = "hand_landmarks", train_only_roots: list[Path] = ()) -> TrainingData:
     """Hands of ``roots`` by class, as the features of input kind ``kind``
     (:data:`~edgecnn.runtime.contract.HAND_FEATURE_SHAPES`); with ``no_hand_roots`` (photos without hands, any class
-    folders), every hand the finder imagines in them becomes an example of the extra class :data:`NO_HAND_LABEL`."""
+    folders), every hand the finder imagines in them becomes an example of the extra class :data:`NO_HAND_LABEL`.
+
+    Class folders named in :data:`~edgecnn.data.hands.NO_GESTURE_FOLDERS` (hands showing another sign, or none)
+    are all the one class :data:`~edgecnn.data.hands.NO_GESTURE_LABEL`; the gesture folders must be the same in
+    every root. ``train_only_roots`` (a subset of ``roots``) are trained on whole: nothing of them is held out (their
+    file names tell no person or clip apart; measure them by leaving them out of training)."""
     finder = HandFinder.open(threads=1)
     shape = HAND_FEATURE_SHAPES[kind]
-    train_parts, eval_parts, not_found, labels = [], [], {}, None
+    whole = {Path(r).resolve() for r in train_only_roots}
+    unknown = whole - {Path(r).resolve() for r in roots}
+    if unknown:
+        raise DataError(f"--train-only-data {sorted(map(str, unknown))[0]}: not one of the --data roots")
+    folders = {root: tuple(class_folders(root / dataset.train_split)) for root in roots}
+    labels = _labels(folders)
+    train_parts, eval_parts, not_found = [], [], {}
     for root in roots:
+        names = folders[root]
+        to_label = np.array([labels.index(label_of_folder(name)) for name in names], dtype=np.int64)
         own_eval = held_out_split_of(root, dataset.eval_split)
         train_dir = root / dataset.train_split
-        names = tuple(class_folders(train_dir))
-        if labels is not None and names != labels:
-            raise DataError(f"--data {root}: class folders {list(names)} differ from {list(labels)}")
-        labels = names
-        if own_eval is not None:
+        if Path(root).resolve() in whole:
+            pairs = [(train_dir, None, train_parts)]
+        elif own_eval is not None:
             pairs = [(train_dir, None, train_parts), (root / own_eval, None, eval_parts)]
         else:
             pairs = [(train_dir, lambda p: not held_out_clip(p.name), train_parts),
                      (train_dir, lambda p: held_out_clip(p.name), eval_parts)]
         for folder, keep, parts in pairs:
             scan = scan_split(folder, finder, names, _sampled(folder, names, limit, seed, keep), cache_dir)
-            parts.append(_part(scan, kind, shape, np.asarray(scan.labels, dtype=np.int64), str(root),
+            parts.append(_part(scan, kind, shape, to_label[np.asarray(scan.labels, dtype=np.int64)], str(root),
                                mirrored=parts is train_parts))
             key = f"{root.name}/{folder.name}" + ("" if keep is None else " (held-out clips)" if parts is eval_parts
                                                    else " (training clips)")
             not_found[key] = len(scan.not_found)
-    if labels is None:
-        raise DataError("no data roots given")
     if no_hand_roots:
         labels = _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, dataset, cache_dir, not_found,
                                limit, seed, kind)
     train = Split.concat(train_parts)
-    description = landmark_description(dataset, roots, no_hand_roots, not_found)
-    return TrainingData(labels, train, Split.concat(eval_parts), dataset.eval_split, description)
+    description = landmark_description(dataset, roots, no_hand_roots, not_found, train_only_roots)
+    return TrainingData(labels, train, Split.concat(eval_parts) if eval_parts else None, dataset.eval_split,
+                        description)
 
 
-def landmark_description(dataset: DatasetSpec, roots: list[Path], no_hand_roots, not_found: dict) -> DataDescription:
+def _labels(folders: dict[Path, tuple[str, ...]]) -> tuple[str, ...]:
+    """The class labels of roots with these class folders: the gestures (the same in every root), plus
+    :data:`NO_GESTURE_LABEL` when any root has a no-gesture folder; alphabetical."""
+    if not folders:
+        raise DataError("no data roots given")
+    gestures = None
+    for root, names in folders.items():
+        own = tuple(name for name in names if name not in NO_GESTURE_FOLDERS)
+        if gestures is not None and own != gestures:
+            raise DataError(f"--data {root}: class folders {list(own)} differ from {list(gestures)} (besides "
+                            f"{' and '.join(NO_GESTURE_FOLDERS)}, which are the class {NO_GESTURE_LABEL!r})")
+        gestures = own
+    negative = any(name in NO_GESTURE_FOLDERS for names in folders.values() for name in names)
+    return tuple(sorted(gestures + ((NO_GESTURE_LABEL,) if negative else ())))
+
+
+def landmark_description(dataset: DatasetSpec, roots: list[Path], no_hand_roots, not_found: dict,
+                         train_only_roots=()) -> DataDescription:
     """The contract's ``extra["data"]``: a :class:`DataDescription` of kind ``hand_landmarks`` (so verify and
     calibration find the held-out and training images, and read them through the hand finder again), with the clip
     hold-out rule for roots without their own split, plus what the finder made of each split."""
     resolved = [Path(r).resolve() for r in roots]
     held = {root: held_out_split_of(root, dataset.eval_split) for root in resolved}
-    no_eval = tuple(str(root) for root, split in held.items() if split is None)
+    whole = tuple(str(Path(r).resolve()) for r in train_only_roots)
+    no_eval = tuple(str(root) for root, split in held.items() if split is None and str(root) not in whole)
     rule = HashHoldOut(no_eval, dataset.train_split, round(1 / CLIP_FRACTION), CLIP_RULE) if no_eval else None
     return _WithFinderCounts("hand_landmarks", tuple(map(str, resolved)), dataset.train_split, held[resolved[0]],
                              rule, no_hand_roots=tuple(str(Path(r).resolve()) for r in no_hand_roots),
-                             no_hand_found=dict(not_found))
+                             no_hand_found=dict(not_found), train_only_roots=whole)
 
 
 @dataclass(frozen=True)
@@ -87,9 +115,12 @@ class _WithFinderCounts(DataDescription):
     """Photos without hands whose imagined hands were trained as the no-hand class."""
     no_hand_found: dict = field(default_factory=dict)
     """Per split, how many images had no hand found (not trained on), and how many hands were imagined."""
+    train_only_roots: tuple[str, ...] = ()
+    """Roots trained on whole, nothing of them held out (``--train-only-data``)."""
 
     def to_dict(self) -> dict:
-        return {**super().to_dict(), "no_hand_roots": list(self.no_hand_roots), "no_hand_found": self.no_hand_found}
+        return {**super().to_dict(), "no_hand_roots": list(self.no_hand_roots), "no_hand_found": self.no_hand_found,
+                "train_only_roots": list(self.train_only_roots)}
 
 
 def _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, dataset, cache_dir, counts, limit, seed,

@@ -76,11 +76,13 @@ class ModelSpec:
                              input_kind=self.input_kind, hand_crop=self._hand_crop(labels), extra=extra)
 
     def _hand_crop(self, labels: tuple[str, ...]):
-        """Hand-feature models read the hand finder's crop; a ``none`` label (hand-free photos) means no hand."""
+        """Hand-feature models read the hand finder's crop; a ``none`` label (hand-free photos) means no hand, a
+        ``no_gesture`` label (hands showing other signs or none) means no gesture."""
         from edgecnn.runtime.contract import HAND_FEATURE_SHAPES
 
         if self.input_kind not in HAND_FEATURE_SHAPES:
             return None
         from edgecnn.runtime.contract import HandCrop
 
-        return HandCrop(no_hand_label="none" if "none" in labels else None)
+        return HandCrop(no_hand_label="none" if "none" in labels else None,
+                        no_gesture_label="no_gesture" if "no_gesture" in labels else None)

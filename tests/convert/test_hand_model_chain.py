@@ -4,6 +4,7 @@ photos, each stage reading the images through the crop policy its contract carri
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,8 +23,10 @@ HAND_MODELS = [name for name in model_names() if get_spec(name).input_kind in HA
 @pytest.fixture(scope="module", params=HAND_MODELS)
 def hand_artifact(request, shared_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("hands") / request.param
+    room = str(shared_data / "gestures-room-emrecandir9")
     code = main(["train", request.param, "--data", str(shared_data / "rps-real-pi"),
-                 "--data", str(shared_data / "rps-real-kaust"), "--no-hand-data", str(shared_data / "cats-vs-dogs"),
+                 "--data", str(shared_data / "rps-real-kaust"), "--data", str(shared_data / "rps-webcam-subhih"),
+                 "--data", room, "--train-only-data", room, "--no-hand-data", str(shared_data / "cats-vs-dogs"),
                  "--limit", "10", "--epochs", "2", "--out", str(out)])
     assert code == 0
     assert main(["convert", str(out), "--formats", "tflite_float32", "tflite_int8"]) == 0
@@ -32,6 +35,13 @@ def hand_artifact(request, shared_data, tmp_path_factory):
 
 def test_the_data_description_names_the_held_out_hands_and_the_clip_rule(hand_artifact, shared_data):
     contract = read_sidecar(hand_artifact / "model.keras")
+    # other signs and hands at rest (other_gesture, no_gesture folders) are one class, which the contract names
+    assert contract.labels == ("no_gesture", "none", "paper", "rock", "scissors")
+    assert contract.hand_crop.no_gesture_label == "no_gesture" and contract.hand_crop.no_hand_label == "none"
+    room = str((shared_data / "gestures-room-emrecandir9").resolve())
+    assert contract.extra["data"]["train_only_roots"] == [room]
+    metrics = json.loads((hand_artifact / "metrics.json").read_text())
+    assert room not in {str(Path(source).resolve()) for source in metrics["eval_accuracy_by_source"]}
     description = DataDescription.from_extra(contract.extra)
     assert description.kind == "hand_landmarks"
     held = description.held_out()
@@ -58,7 +68,10 @@ def test_the_loader_gives_a_hand_model_the_features_of_the_found_hands(hand_arti
         embedding = images.images.reshape(len(images.labels), -1)[:, :672]
         assert (embedding >= 0).all() and (embedding.max(axis=1) > 0).all()
     probabilities = Classifier.open(hand_artifact / "model_tflite_float32.tflite").predict(images.images)
-    assert probabilities.shape == (len(images.labels), 4)
+    assert probabilities.shape == (len(images.labels), len(contract.labels))
+    # a set with the negatives' folders: other_gesture hands are read as the no-gesture class
+    negatives = load_labelled(shared_data / "rps-webcam-subhih", contract, "validation", 3)
+    assert contract.labels.index("no_gesture") in negatives.labels.tolist()
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
 
 

@@ -7,6 +7,7 @@ The expected output is computed here from the manifest's recipe, independently o
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import functools
 import hashlib
@@ -44,18 +45,37 @@ SOURCE_PATHS = {
     "rps-real-kaust": lambda split, label, stem: (0, (label, stem + ".jpg")),
     "cats-vs-dogs": lambda split, label, stem: (0, (stem + ".jpg",)) if split == "train"
     else (1, (label, stem + ".jpg")),
+    "rps-webcam-subhih": lambda split, label, stem: (0, (stem + ".jpg",)),
+    # <source gesture>_<name>: the source's class folder, then the file (the longest gesture that prefixes it)
+    "gestures-room-emrecandir9": lambda split, label, stem: (0, _emre_source(stem)),
 }
+
+
+def _emre_source(stem: str) -> tuple[str, str]:
+    gesture = max((g for g, _ in PUBLIC_SETS["gestures-room-emrecandir9"].sources[0].label_map
+                   if stem.startswith(g + "_")), key=len)
+    return gesture, stem[len(gesture) + 1:] + ".jpg"
+
+
+def _source_labels(name: str, root: Path) -> dict[str, str] | None:
+    """rps-webcam-subhih's classes per file as its source CSVs give them (the set's hand_boxes.csv keeps them)."""
+    if name != "rps-webcam-subhih":
+        return None
+    with open(root / "hand_boxes.csv", newline="") as handle:
+        return {row["file"]: row["source_class"] for row in csv.DictReader(handle)}
 
 
 @pytest.mark.parametrize("name", sorted(PUBLIC_SETS))
 def test_every_real_image_is_placed_back_where_the_set_has_it(name, shared_data):
-    """The layout and split rules (md5 % 5 for rps-real-pi and horses-or-humans) rebuild the shared split exactly."""
+    """The layout and split rules (md5 % 5 for rps-real-pi and horses-or-humans, recording sessions for
+    rps-webcam-subhih, the gesture map of gestures-room-emrecandir9) rebuild the shared split exactly."""
     spec, root = PUBLIC_SETS[name], shared_data / name
+    labels = _source_labels(name, root)
     wrong = []
     for image in sorted(root.glob("*/*/*.jpg")):
         split, label = image.parent.parent.name, image.parent.name
         index, parts = SOURCE_PATHS[name](split, label, image.stem)
-        placed = place(spec, spec.sources[index], parts[-1], parts)
+        placed = place(spec, spec.sources[index], parts[-1], parts, labels)
         if placed != f"{split}/{label}/{image.name}":
             wrong.append((image.name, placed))
     assert wrong == []

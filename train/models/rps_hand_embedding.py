@@ -25,7 +25,7 @@ def build():
     x = layers.GaussianNoise(0.1)(x)  # the embedding's jitter between neighbouring frames, seen in training
     x = layers.Dense(128, activation="relu")(x)
     x = layers.Dropout(0.3)(x)
-    outputs = layers.Dense(4, activation="softmax", name="probabilities", dtype="float32")(x)
+    outputs = layers.Dense(5, activation="softmax", name="probabilities", dtype="float32")(x)
     model = keras.Model(inputs, outputs, name="rps_hand_embedding")
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
     return model
@@ -33,14 +33,15 @@ def build():
 
 SPEC = ModelSpec(
     name="rps_hand_embedding",
-    summary="Rock-Paper-Scissors from the hand landmark model's embedding + 21 points, MLP 128-4 with a 'none' class "
-            "(97,664 params)",
+    summary="Rock-Paper-Scissors from the hand landmark model's embedding + 21 points, MLP 128-5 with 'none' and "
+            "'no_gesture' classes (97,793 params)",
     input_shape=(1, FEATURES),
     dataset="rps",
     output_activation="softmax",
-    num_classes=4,  # none, paper, rock, scissors: 'none' is learned from hand-free photos
+    num_classes=5,  # no_gesture, none, paper, rock, scissors: 'none' is learned from hand-free photos,
+    # 'no_gesture' from hands showing another sign or none (other_gesture and no_gesture folders)
     build=build,
-    expected_params=97_664,
+    expected_params=97_793,
     epochs=40,
     batch_size=64,
     augment=False,

@@ -19,7 +19,7 @@ def build():
     x = layers.Dense(128, activation="relu")(x)
     x = layers.Dropout(0.3)(x)
     x = layers.Dense(64, activation="relu")(x)
-    outputs = layers.Dense(4, activation="softmax", name="probabilities", dtype="float32")(x)
+    outputs = layers.Dense(5, activation="softmax", name="probabilities", dtype="float32")(x)
     model = keras.Model(inputs, outputs, name="rps_landmarks")
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
     return model
@@ -27,13 +27,15 @@ def build():
 
 SPEC = ModelSpec(
     name="rps_landmarks",
-    summary="Rock-Paper-Scissors from MediaPipe's 21 hand landmarks, MLP 128-64-4 with a 'none' class (16,708 params)",
+    summary="Rock-Paper-Scissors from MediaPipe's 21 hand landmarks, MLP 128-64-5 with 'none' and 'no_gesture' "
+            "classes (16,773 params)",
     input_shape=(21, 3),
     dataset="rps",
     output_activation="softmax",
-    num_classes=4,  # none, paper, rock, scissors: 'none' is learned from hand-free photos
+    num_classes=5,  # no_gesture, none, paper, rock, scissors: 'none' is learned from hand-free photos,
+    # 'no_gesture' from hands showing another sign or none (other_gesture and no_gesture folders)
     build=build,
-    expected_params=16_708,
+    expected_params=16_773,
     epochs=60,
     batch_size=64,
     augment=False,
