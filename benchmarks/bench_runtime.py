@@ -293,6 +293,30 @@ def bench_startup(model: Path, image: Path, extra: tuple[str, ...] = (), repeats
     return best_wall, peak_kb / 1024
 
 
+_SPLIT_SCRIPT = """
+import atexit, sys
+def split():
+    fields = dict(line.split(":", 1) for line in open("/proc/self/smaps_rollup") if ":" in line and line[0].isupper())
+    kb = {name: int(fields[name].split()[0]) for name in ("Rss", "Anonymous")}
+    print(kb["Anonymous"], kb["Rss"] - kb["Anonymous"], file=sys.stderr)
+atexit.register(split)
+from edgecnn.cli import main
+sys.argv = ["edgecnn", *sys.argv[1:]]
+sys.exit(main())
+"""
+
+
+def memory_split(model: Path, image: Path) -> tuple[float, float]:
+    """``(private MB, file-backed MB)`` of an ``edgecnn run`` process on one image as it exits: anonymous memory
+    (heap, model weights and buffers) and the pages of shared libraries and model files it has mapped. The second
+    depends on the kernel as much as on the program (how much of a file one page fault maps), so peak RSS differs
+    between machines running the same code."""
+    out = subprocess.run([sys.executable, "-c", _SPLIT_SCRIPT, "run", "--model", str(model), "--source", str(image),
+                          "--headless", "--threads", "1"], check=True, capture_output=True, text=True)
+    private_kb, mapped_kb = out.stderr.split()[-2:]
+    return int(private_kb) / 1024, int(mapped_kb) / 1024
+
+
 def best_of_rounds(loops: dict, rounds: int) -> list[tuple[str, list[float]]]:
     """Runs the loops in turn ``rounds`` times and keeps each one's round with the lowest median: on a shared host
     the quietest round is the closest to what the code costs, and taking turns exposes every loop to the same load."""
@@ -378,11 +402,13 @@ def main() -> None:
             results.append(("(d) Keras: tf.image.resize + model.predict per frame",
                             bench_keras(keras_path, video, contract.input_size, args.keras_frames)))
         behind = bench_live_lag(model, video)
-        arrivals = bench_hand_arrival(SHIPPED_MODEL, workdir, args.arrivals) if WEBCAM.is_dir() and EMPTY_ROOMS.is_dir() else []
+        arrivals = (bench_hand_arrival(SHIPPED_MODEL, workdir, args.arrivals)
+                    if WEBCAM.is_dir() and EMPTY_ROOMS.is_dir() else [])
         own_cli, other_clis = bench_dispatcher()
         image = sorted(DATA.glob("rock/*.jpg"))[0]
         wall, rss = bench_startup(model, image, ("--hand", "off"))
         hand_wall, hand_rss = bench_startup(SHIPPED_MODEL, image)
+        private, mapped = memory_split(SHIPPED_MODEL, image)
     print(f"model: {description} ({model.name}, {args.format}); video: {args.frames} frames {FRAME_SIZE[0]}x"
           f"{FRAME_SIZE[1]} from {DATA.relative_to(REPO.parent)}; 1 thread; best of {args.rounds} rounds; "
           f"{os.cpu_count()} CPU(s) on this host, "
@@ -417,6 +443,8 @@ def main() -> None:
           f"peak RSS {rss:.0f} MB (target <= 80 MB)")
     print(f"edgecnn run start-up, default model with both hand models (--hand auto): {hand_wall:.2f} s "
           f"(target <= 0.5 s); peak RSS {hand_rss:.0f} MB (target <= 90 MB)")
+    print(f"  of which, as it exits: {private:.0f} MB private (heap, model weights and buffers), {mapped:.0f} MB "
+          f"pages of shared libraries and model files (how much of a file one page fault maps is the kernel's)")
     print(f"  of which: importing edgecnn run's CLI {own_cli:.2f} s; the dispatcher importing the other stages' CLIs "
           f"{other_clis:.2f} s (best of 3)")
 
