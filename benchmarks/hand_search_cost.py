@@ -7,10 +7,10 @@ that hold nearly all of them; TFLite's tensor shapes after ``allocate_tensors``)
 thread, median of 30), and lists each state of ``edgecnn run``'s default (640x480 frames) with its calls:
 
 - tracked: the landmark model on the tracked region, then the classifier;
-- empty room: a stream frame with no hand, one look of the search (runtime/hand_search.py): the whole frame
-  (one detector call) or two landmark calls, whichever costs more;
-- a hand found: the whole-frame look finds it, its landmarks read (one landmark call), then looked at once more
-  where they say (a second), then the classifier;
+- searching, which is also the empty room: a stream frame while no hand is tracked runs one look of the search
+  (runtime/hand_search.py): one detector call or two landmark calls, whichever costs more;
+- the frame a search finds a hand: the whole-frame look finds it, its landmarks read (one landmark call), then
+  looked at once more where they say (a second), then the classifier;
 - full search: a still picture, or a stream's first frame, with no hand: every look;
 - and the empty room before this round (runtime/hands.py until commit 9703018): per frame the whole frame and the
   frame zoomed out, plus one costlier search in turn (4 tiles; 4 whole-frame views; 6 fine tiles; 12 windows at each
@@ -80,9 +80,10 @@ def states(looks, macs: dict[str, int]) -> list[tuple[str, float, float, int]]:
     old_mean = tuple(2 + np.mean([turn[0] for turn in old_turns]) if i == 0 else np.mean([turn[1] for turn in
                      old_turns]) for i in range(2))
     return [("tracked hand", 0, 1, 1),
-            (f"empty room, one look (now; costliest look: {costliest[0]} detector + {costliest[1]} landmark)",
+            (f"searching / empty room: one look a frame while no hand is tracked (the costliest: {costliest[0]} "
+             f"detector + {costliest[1]} landmark calls)",
              *costliest, 0),
-            ("a hand found by the whole-frame look", 1, 2, 1),
+            ("the frame a search finds a hand (whole-frame look, its landmarks, the second look)", 1, 2, 1),
             ("full search, nothing found (a still; a stream's first frame)", *full, 0),
             ("empty room before this round, mean of its 6-frame turn", *old_mean, 0),
             ("empty room before this round, worst frame (2 detector + 12 windows)", 2, 12, 0)]
