@@ -7,7 +7,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +111,9 @@ def train(options: TrainOptions, on_note: Callable[[str], None] | None = None) -
                           "finishes)")
     started = time.perf_counter()
     data = _load(spec, options)
+    if spec.load_data is not None:  # classes from the user's folders: one output per label found
+        spec = replace(spec, num_classes=len(data.labels))
+        options = replace(options, build_options={**options.build_options, "num_classes": len(data.labels)})
     if on_note is not None and _skipped(data):
         on_note(_skipped_note(data))
     fitted = _fit(spec, data, options, cluster, folder)
@@ -130,6 +133,11 @@ def train(options: TrainOptions, on_note: Callable[[str], None] | None = None) -
                    skipped_images=[p for p, _ in _skipped(data)][:20],
                    strategy=fitted.run.name, workers=fitted.run.workers, replicas=fitted.run.replicas,
                    mixed_precision=options.mixed_precision, resumed_from_epoch=fitted.resumed_from)
+    if spec.load_data is not None and options.report is not None:
+        from edgecnn.train.gesture_report import class_report
+
+        for line in class_report(metrics):
+            options.report(line)
     contract = spec.contract(data.labels, data.description)
     layout.replacement_note(options.out, options.force)  # again: the folder may have changed while training ran
     with atomic_directory(options.out) as staging:
@@ -146,6 +154,8 @@ def train(options: TrainOptions, on_note: Callable[[str], None] | None = None) -
 
 
 def _load(spec: ModelSpec, options: TrainOptions) -> TrainingData:
+    if spec.load_data is not None:
+        return spec.load_data(options)
     dataset = get_dataset(spec.dataset)
     roots = [Path(p) for p in options.data] or find_roots(dataset)
     for root in roots:

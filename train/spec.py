@@ -58,6 +58,10 @@ class ModelSpec:
     untrained_options: dict[str, Any] = field(default_factory=dict)
     """``build`` keyword arguments for an untrained copy (benchmarks): e.g. ``weights="random"`` so nothing is
     downloaded for a model whose timings do not depend on its weights."""
+    load_data: Callable[[Any], Any] | None = None
+    """``load_data(train_options) -> TrainingData`` for a model whose classes come from the user's folders
+    (``hand_gestures``): training reads the data through it and builds the model with ``num_classes`` = the labels
+    it found (``num_classes`` above is then the example build's). None: the registry dataset and its loaders."""
 
     @property
     def channel_order(self) -> str:
