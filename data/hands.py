@@ -261,3 +261,8 @@ def _from_entry(entry: dict | None) -> FoundHand | None:
 
     return FoundHand(np.asarray(entry["landmarks"], dtype=np.float32), vector("embedding"),
                      vector("mirrored_embedding"))
+
+
+HandCache = _Cache
+"""The per-file cache of found hands, for writers that add files and want their hands ready (``edgecnn record``):
+``HandCache(CACHE_DIR, finder.settings_key() + "|frame=None").get(path, finder)``, then ``save()``."""

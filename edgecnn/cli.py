@@ -24,6 +24,7 @@ from edgecnn.errors import EdgecnnError
 STAGE_CLI_MODULES = (
     "edgecnn.train.cli",
     "edgecnn.data.cli",
+    "edgecnn.data.record_cli",
     "edgecnn.convert.cli",
     "edgecnn.runtime.cli",
     "edgecnn.devices.cli",

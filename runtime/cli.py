@@ -53,7 +53,9 @@ def register(subparsers) -> None:
         description="Classify frames live with a .tflite or .onnx model. Preprocessing and labels come from the "
                     "model contract inside the file (or its sidecar).\n\n" + EXAMPLES)
     parser.add_argument("--model", type=Path, default=None, metavar="FILE",
-                        help=f"model file (.tflite or .onnx); default: the model shipped with edgecnn "
+                        help=f"model file (.tflite or .onnx), or an artifact folder (its float32 .tflite for a hand "
+                             f"model, int8 for an image model, else what is there); default: the model shipped "
+                             f"with edgecnn "
                              f"({SHIPPED_MODEL.name}, when installed)")
     parser.add_argument("--source", default="0",
                         help="camera index, /dev/videoN, video file, image file, folder, rtsp:// or http:// URL, "
@@ -192,14 +194,44 @@ def _hand_gestures(args: argparse.Namespace, classifier, notes):
     return gestures
 
 
+# An artifact folder ('edgecnn train' + 'edgecnn convert') as --model: its best export for this kind of model. A hand
+# classifier reads ~735 features: float32 costs nothing next to the hand finder and is what verify compares exactly,
+# so it comes first; an image CNN runs fastest as int8 on a CPU (the chapter's export for the Pi).
+HAND_EXPORTS = ("tflite_float32", "tflite_int8", "tflite_dynamic", "tflite_float16", "onnx_float32", "onnx_int8")
+IMAGE_EXPORTS = ("tflite_int8", "tflite_dynamic", "tflite_float16", "tflite_float32", "onnx_int8", "onnx_float32")
+
+
 def resolve_model_path(model: Path | None, shipped: Path = SHIPPED_MODEL) -> Path:
-    """``--model`` when given, else the model shipped inside the package."""
+    """``--model`` when given (an artifact folder: :func:`best_export`), else the model shipped inside the package."""
     if model is not None:
-        return model
+        return best_export(model) if Path(model).is_dir() else model
     if shipped.is_file():
         return shipped
     raise ModelLoadError(f"no model shipped with this edgecnn ({shipped} is missing); pass --model FILE "
                          f"(a .tflite or .onnx from 'edgecnn convert')")
+
+
+def best_export(folder: Path) -> Path:
+    """The export of an artifact folder ``edgecnn run --model FOLDER`` uses: the first of :data:`HAND_EXPORTS` (a
+    hand-feature model, as its ``model.keras`` contract says) or :data:`IMAGE_EXPORTS` that is there."""
+    from edgecnn.runtime.contract import HAND_FEATURE_SHAPES, read_sidecar
+    from edgecnn.runtime.errors import ContractError
+
+    folder = Path(folder)
+    try:
+        contract = read_sidecar(folder / "model.keras")
+    except ContractError:
+        contract = None
+    order = HAND_EXPORTS if contract is not None and contract.input_kind in HAND_FEATURE_SHAPES else IMAGE_EXPORTS
+    for name in order:
+        path = folder / f"model_{name}{'.onnx' if name.startswith('onnx') else '.tflite'}"
+        if path.is_file():
+            return path
+    others = sorted(p for p in folder.glob("model_*") if p.suffix in (".tflite", ".onnx"))
+    if others:
+        return others[0]
+    raise ModelLoadError(f"--model {folder}: a folder with no .tflite or .onnx export; run 'edgecnn convert "
+                         f"{folder}' first, or pass the model file")
 
 
 def _contract_from_flags(args: argparse.Namespace, model_path: Path, backend):
