@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass
 from typing import Union
 
+import cv2
 import numpy as np
 
 from edgecnn.runtime.palm import INPUT_SIZE as PALM_INPUT
@@ -51,6 +52,11 @@ SMALL_VIEW_PRESENCE = 0.8
 WINDOWS = (0.35, 4, 3)
 WINDOW_TURNS = (0, 90, 270)
 LANDMARK_CALLS_PER_LOOK = 2  # a landmark call costs about half a detector call: two make a look of the same cost
+# What changed since the last frame, on grey thumbnails: a webcam's noise averages out at this size, a hand does not.
+MOTION_SIZE = (64, 48)  # thumbnail (width, height)
+MOTION_LEVEL = 24  # grey levels (of 255) a thumbnail pixel must change by
+MOTION_PIXELS = 3  # a look over at least this many changed thumbnail pixels (about 17 x 17 frame pixels) is queued
+MOTION_EVERYWHERE = 0.5  # when this share of the picture changed (a cut, the light), it says nothing of where to look
 
 
 @dataclass(frozen=True)
@@ -115,14 +121,74 @@ def search_looks(shape: tuple[int, ...], tile_search: bool = True,
     return tuple(looks)
 
 
-def look_for_frame(looks: tuple[Look, ...], frames_searched: int) -> Look:
-    """The one look of a stream's frame ``frames_searched`` frames into a search (0: the frame the hand was lost, or
-    the frame after a full search found nothing): the whole frame at 0, 1, 3, 5, ...; the other looks in turn at 2,
-    4, 6, ... (see the module docstring)."""
-    if frames_searched < 2 or frames_searched % 2 == 1 or len(looks) == 1:
-        return looks[0]
-    rest = looks[1:]
-    return rest[(frames_searched // 2 - 1) % len(rest)]
+class StreamSearch:
+    """Which look each frame of a stream gets while no hand is tracked: one look a frame.
+
+    The whole frame on the first two frames after a hand is lost and on every other frame after that (the look that
+    finds almost every hand a search finds: a hand coming into view is found within two frames). Between them, first
+    the looks over a part of the picture that changed (a hand coming into view at arm's length, in an otherwise still
+    room: most changed first, each once per change), then the other looks in turn, where the turn left off.
+    """
+
+    def __init__(self, looks: tuple[Look, ...], shape: tuple[int, ...]):
+        self.looks = looks
+        self.frames = 0
+        """Frames searched since the hand was lost (or since the full search of the stream's first frame)."""
+        self._turn = 0  # the next look of the turn, an index into looks[1:]
+        self._queued: list[int] = []  # looks over a changed part of the picture, in the order they run
+        self._previous: np.ndarray | None = None
+        height, width = shape[:2]
+        scale = np.array([MOTION_SIZE[0] / width, MOTION_SIZE[1] / height] * 2)
+        self._boxes = [tuple(int(v) for v in np.round(np.array(look_box(look, shape)) * scale)) for look in looks]
+
+    def lost(self) -> None:
+        """The tracked hand was lost: the whole frame on the next two frames; what changes is measured afresh."""
+        self.frames = 0
+        self._queued, self._previous = [], None
+
+    def next_look(self, frame_rgb: np.ndarray) -> Look:
+        """The look of this frame (call once per frame: it compares the frame with the last one seen)."""
+        self.see(frame_rgb)
+        index, self.frames = self.frames, self.frames + 1
+        if index < 2 or index % 2 == 1 or len(self.looks) == 1:
+            return self.looks[0]
+        if self._queued:
+            return self.looks[self._queued.pop(0)]
+        self._turn += 1
+        return self.looks[1 + (self._turn - 1) % (len(self.looks) - 1)]
+
+    def see(self, frame_rgb: np.ndarray) -> None:
+        """Queues the looks over what changed since the last frame seen (a frame searched in full is seen too)."""
+        small = cv2.cvtColor(cv2.resize(frame_rgb, MOTION_SIZE, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
+        previous, self._previous = self._previous, small
+        if previous is None:
+            return
+        moved = cv2.absdiff(small, previous) >= MOTION_LEVEL
+        if moved.mean() >= MOTION_EVERYWHERE:
+            self._queued = []  # a new picture: what was queued for the old one is stale, and nothing says where
+            return
+        shares = []
+        for index, (x0, y0, x1, y1) in enumerate(self._boxes[1:], 1):
+            area = moved[max(0, y0):max(0, y1), max(0, x0):max(0, x1)]
+            if area.sum() >= MOTION_PIXELS and index not in self._queued:
+                shares.append((-float(area.mean()), index))  # the tightest look around the change first
+        self._queued += [index for _, index in sorted(shares)]
+
+
+def look_box(look: Look, shape: tuple[int, ...]) -> tuple[float, float, float, float]:
+    """``(x0, y0, x1, y1)`` in frame pixels around what ``look`` looks at (may reach past the frame)."""
+    height, width = shape[:2]
+    if isinstance(look, PalmLook):
+        if look.tile is None:
+            return 0.0, 0.0, float(width), float(height)
+        x0, y0, side = look.tile
+        return float(x0), float(y0), float(x0 + side), float(y0 + side)
+    boxes = []
+    for region in look.regions:
+        half = region.size / 2.0 * (abs(math.cos(region.angle)) + abs(math.sin(region.angle)))
+        boxes.append((region.cx - half, region.cy - half, region.cx + half, region.cy + half))
+    x0s, y0s, x1s, y1s = zip(*boxes)
+    return min(x0s), min(y0s), max(x1s), max(y1s)
 
 
 def tiles(shape: tuple[int, ...], fraction: float = TILE_FRACTION, across: int = 2, down: int = 2

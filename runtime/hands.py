@@ -39,7 +39,7 @@ from edgecnn.runtime.hand_search import (
     ZOOM_OUT,
     Look,
     PalmLook,
-    look_for_frame,
+    StreamSearch,
     search_looks,
 )
 from edgecnn.runtime.palm import INPUT_SIZE as PALM_INPUT
@@ -99,7 +99,7 @@ class HandFinder:
         self.fallback_views = fallback_views
         self.min_presence, self.min_palm_score, self.max_palms = min_presence, min_palm_score, max_palms
         self._tracked: RotatedRect | None = None
-        self._frames_searched: int | None = None  # frames of a stream's search so far; None: the next is a full one
+        self._stream: StreamSearch | None = None  # a stream's search while no hand is tracked; None: a full one next
         self._looks: tuple[tuple[int, ...], tuple[Look, ...]] | None = None  # (frame shape, its looks)
         _check_io(palm, ((1, PALM_INPUT, PALM_INPUT, 3),), (2,))
         self.embeds = _check_io(landmark, ((1, LANDMARK_INPUT, LANDMARK_INPUT, 3),), (4, 5)) == 5
@@ -122,7 +122,7 @@ class HandFinder:
     def reset(self) -> None:
         """Forget the tracked hand (a new, unrelated picture follows: image folders); its search is the full one."""
         self._tracked = None
-        self._frames_searched = None
+        self._stream = None
 
     def find(self, frame_rgb: np.ndarray, track: bool = True) -> Hand | None:
         """The most confident hand in an ``(H, W, 3)`` RGB frame, or None when there is none."""
@@ -134,16 +134,15 @@ class HandFinder:
                 self._tracked = track_region(hand)
                 return hand
             self._tracked = None
-            self._frames_searched = 0  # lost: the search starts at the whole frame, one look per frame
+            self._stream.lost()  # the search starts at the whole frame, one look per frame
         looks = self.looks(frame_rgb.shape)
-        if self._frames_searched is None:  # a still, or a stream's first frame: every look until one finds a hand
+        if self._stream is None or self._stream.looks is not looks:
+            # a still, or a stream's first frame: every look until one finds a hand
+            self._stream = StreamSearch(looks, frame_rgb.shape)
+            self._stream.see(frame_rgb)  # what changes on the next frames is measured against this one
             hand = next((found for found in (self.look(frame_rgb, look) for look in looks) if found), None)
-            self._frames_searched = 0
         else:
-            hand = self.look(frame_rgb, look_for_frame(looks, self._frames_searched))
-            self._frames_searched += 1
-        if hand is not None:
-            self._frames_searched = 0
+            hand = self.look(frame_rgb, self._stream.next_look(frame_rgb))
         self._tracked = track_region(hand) if (hand is not None and track) else None
         return hand
 

@@ -300,6 +300,28 @@ def test_a_hand_coming_into_an_empty_stream_is_found_within_two_frames(pi_hands,
         assert found[-1] is not None and found[-1].found_by in ("tracking", "palm")
 
 
+def test_a_stream_looks_first_where_a_still_room_changed(hand_free):
+    from edgecnn.runtime.hand_search import StreamSearch, look_box, search_looks
+
+    room = hand_free[0]
+    looks = search_looks(room.shape)
+    stream = StreamSearch(looks, room.shape)
+    plain = [stream.next_look(room).name for _ in range(8)]  # nothing changes: the whole frame and the turn
+    assert plain[:2] == ["whole frame"] * 2 and plain[3::2] == ["whole frame"] * 3
+    assert plain[2::2] == [look.name for look in looks[1:4]]
+    changed = room.copy()
+    changed[40:120, 500:600] = 255 - changed[40:120, 500:600]  # something comes in at the top right
+    upcoming = [stream.next_look(changed if index == 0 else room) for index in range(10)]
+    queued = [look for look in upcoming if look.name != "whole frame"]
+    for look in queued[:3]:  # the looks over the change, tightest first, before the turn goes on
+        x0, y0, x1, y1 = look_box(look, room.shape)
+        assert x0 <= 500 and x1 >= 600 and y0 <= 40 and y1 >= 120, look.name
+    assert queued[0].name.startswith("windows") and queued[:3] != [look for look in looks[4:7]]
+    stream.lost()  # then cuts: the whole picture changes, which says nothing about where to look; the turn goes on
+    after = [stream.next_look(hand_free[index]).name for index in range(3)]
+    assert after == ["whole frame", "whole frame", looks[4].name]
+
+
 def test_the_frame_letterboxed_for_the_detector_is_the_padded_square_shrunk(hand_free, pi_hands):
     from edgecnn.runtime.palm import INPUT_SIZE, letterbox, unit_tensor
 
