@@ -38,3 +38,20 @@ def test_serving_a_file_source_without_loop_says_to_add_it(shared_data, tmp_path
     result = run_edgecnn("run", "--source", folder, "--serve", f"127.0.0.1:{port}", timeout=120)
     assert result.returncode == 0, result.stderr
     assert "the page stops when it ends. Add --loop" in result.stdout
+
+
+def test_each_stage_cli_adds_exactly_the_commands_the_dispatcher_lists_for_it():
+    # `edgecnn run` imports only the module that lists "run": the lists must say what each module really adds
+    import argparse
+    import importlib
+
+    from edgecnn.cli import STAGE_CLI_MODULES, build_parser
+
+    for module_name, commands in STAGE_CLI_MODULES.items():
+        subparsers = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module_name).register(subparsers)
+        assert tuple(subparsers.choices) == commands, module_name
+    full = build_parser()._subparsers._group_actions[0].choices
+    assert list(full) == [command for commands in STAGE_CLI_MODULES.values() for command in commands]
+    only_run = build_parser("run")._subparsers._group_actions[0].choices
+    assert list(only_run) == ["run"]
