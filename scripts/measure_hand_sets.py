@@ -180,4 +180,10 @@ LEGEND = ("Each cell: accuracy on the three gestures (no hand, 'no hand' or 'no 
           "hands given one of the three classes (goal at most 5%); on hand-free frames the share given a class "
           "(goal at most 1%). 'trained on': the model trained on that set (its contract's roots), so it is not "
           "scored there. Hands come from the hand finder's cache: the hand found in each still picture, as training "
-          "reads it (the embedding kept as float16).")
+          "reads it (the embedding kept as float16).\n\n"
+          "Held out: rps-real-pi's validation split, rps-real-kaust's held-out clips and rps-webcam-subhih's "
+          "validation sessions are never trained on. gestures-room-emrecandir9 has no person or clip in its file "
+          "names (two people, one room, frames of a few videos each): a per-file hold-out would score frames of "
+          "videos the model trained on, so the shipped models train on all of it and it is measured only by a model "
+          "trained without it (leave-one-source-out, `... without gestures-room-emrecandir9`). Likewise "
+          "rps-webcam-subhih's training sessions are scored only by the model trained without that whole set.")

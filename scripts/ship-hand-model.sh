@@ -16,7 +16,7 @@
 #
 # Training also reads motion-blurred copies of every hand photo and hand-free photo (`edgecnn data motion-blur`, into
 # artifacts/augmented; a webcam mid-gesture or in a dim room smears the hand). The first run finds the hand in
-# ~21,000 photos (and ~8,000 more enlarged to a camera frame) and caches it (~/.cache/edgecnn/hands); later runs
+# ~21,000 photos (and ~4,000 more enlarged to a camera frame) and caches it (~/.cache/edgecnn/hands); later runs
 # only train. The hand models themselves come from scripts/fetch-hand-models.py
 # (pinned mediapipe wheel) and scripts/expose-hand-embedding.py.
 set -euo pipefail
@@ -49,7 +49,8 @@ train_without() {
     args+=(--data "$DATA/$set" --data "$AUG/$set-blurred")
     [ "$set" = "$WHOLE" ] && args+=(--train-only-data "$DATA/$set" --train-only-data "$AUG/$set-blurred")
   done
-  args+=(--no-hand-data "$DATA/cats-vs-dogs" --no-hand-data "$AUG/cats-vs-dogs-blurred" --out "$2")
+  # the blurred hand-free photos only as they are: enlarged to a camera frame too, they cost ~30 min more of finding
+  args+=(--no-hand-data "$DATA/cats-vs-dogs" --no-hand-stills "$AUG/cats-vs-dogs-blurred" --out "$2")
   printf '%s\n' "${args[@]}"
 }
 mapfile -t train < <(train_without "" "$OUT")

@@ -33,6 +33,9 @@ def _register_train(subparsers) -> None:
     parser.add_argument("--no-hand-data", type=Path, action="append", default=[], metavar="PATH",
                         help="hand-landmark models: a root of photos without hands (repeatable); the hands the finder "
                              "imagines in them train the 'none' class; default: the cats-vs-dogs set")
+    parser.add_argument("--no-hand-stills", type=Path, action="append", default=[], metavar="PATH",
+                        help="hand-feature models: more photos without hands, read only as they are (--no-hand-data "
+                             "is also read enlarged to a camera frame, several times the finding time)")
     parser.add_argument("--train-only-data", type=Path, action="append", default=[], metavar="PATH",
                         help="hand-feature models: one of the --data roots to train on whole, nothing of it held out "
                              "(its file names tell no person or clip apart; measure it by leaving it out)")
@@ -86,6 +89,7 @@ def _run_train(args) -> int:
     options = TrainOptions(
         model=args.model, out=args.out or Path("artifacts") / args.model, data=tuple(args.data),
         no_hand_data=tuple(args.no_hand_data), train_only_data=tuple(args.train_only_data),
+        no_hand_stills=tuple(args.no_hand_stills),
         epochs=args.epochs, batch_size=args.batch_size, augment=args.augment, seed=args.seed, limit=args.limit,
         augmentation=args.augmentation,
         lr_schedule=args.lr_schedule, early_stopping=args.early_stopping, init_from=args.init_from,

@@ -66,6 +66,9 @@ class TrainOptions:
     no_hand_data: tuple[Path, ...] = ()
     """Hand-landmark models: roots of photos without hands (``<root>/<split>/<class>/``) whose imagined hands train
     the ``none`` class; empty: the cats-vs-dogs set where ``--data`` would find it."""
+    no_hand_stills: tuple[Path, ...] = ()
+    """Hand-feature models: more roots of photos without hands, read only as they are (``no_hand_data`` is also
+    read enlarged to a camera frame, where the finder searches tiles: several times the finding time)."""
     train_only_data: tuple[Path, ...] = ()
     """Hand-feature models: roots of ``data`` trained on whole, nothing of them held out (their file names tell no
     person or clip apart, so a per-file hold-out would score frames of videos it trained on)."""
@@ -165,11 +168,13 @@ def _load(spec: ModelSpec, options: TrainOptions) -> TrainingData:
         from edgecnn.train.landmark_data import load_landmark_data
 
         no_hand = [Path(p) for p in options.no_hand_data] or find_roots(get_dataset("cats_vs_dogs"))
-        data = load_landmark_data(dataset, roots, options.limit, options.seed, no_hand, kind=spec.input_kind,
-                                  train_only_roots=[Path(p) for p in options.train_only_data])
+        stills = [Path(p) for p in options.no_hand_stills]
+        data = load_landmark_data(dataset, roots, options.limit, options.seed, no_hand + stills, kind=spec.input_kind,
+                                  train_only_roots=[Path(p) for p in options.train_only_data], no_hand_stills=stills)
     else:
-        if options.train_only_data:
-            raise DataError(f"--train-only-data applies to hand-feature models only, not {spec.name}")
+        if options.train_only_data or options.no_hand_stills:
+            raise DataError(f"--train-only-data and --no-hand-stills apply to hand-feature models only, not "
+                            f"{spec.name}")
         data = load_training_data(dataset, roots, spec.input_shape, options.limit, options.seed, spec.resize)
     if len(data.labels) != spec.num_classes:
         raise DataError(f"{spec.name} separates {spec.num_classes} classes but the data under "

@@ -32,7 +32,8 @@ CAMERA_FRAME = (480, 640)  # hand-free photos are also seen enlarged to a webcam
 
 def load_landmark_data(dataset: DatasetSpec, roots: list[Path], limit: int | None, seed: int,
                        no_hand_roots: list[Path] = (), cache_dir: Path | None = CACHE_DIR,
-                       kind: str = "hand_landmarks", train_only_roots: list[Path] = ()) -> TrainingData:
+                       kind: str = "hand_landmarks", train_only_roots: list[Path] = (),
+                       no_hand_stills: list[Path] = ()) -> TrainingData:
     """Hands of ``roots`` by class, as the features of input kind ``kind``
     (:data:`~edgecnn.runtime.contract.HAND_FEATURE_SHAPES`); with ``no_hand_roots`` (photos without hands, any class
     folders), every hand the finder imagines in them becomes an example of the extra class :data:`NO_HAND_LABEL`.
@@ -40,7 +41,9 @@ def load_landmark_data(dataset: DatasetSpec, roots: list[Path], limit: int | Non
     Class folders named in :data:`~edgecnn.data.hands.NO_GESTURE_FOLDERS` (hands showing another sign, or none)
     are all the one class :data:`~edgecnn.data.hands.NO_GESTURE_LABEL`; the gesture folders must be the same in
     every root. ``train_only_roots`` (a subset of ``roots``) are trained on whole: nothing of them is held out (their
-    file names tell no person or clip apart; measure them by leaving them out of training)."""
+    file names tell no person or clip apart; measure them by leaving them out of training). Hand-free photos are
+    read as they are and enlarged to a camera frame (:data:`CAMERA_FRAME`), those of ``no_hand_stills`` (a subset of
+    ``no_hand_roots``) only as they are."""
     finder = HandFinder.open(threads=1)
     shape = HAND_FEATURE_SHAPES[kind]
     whole = {Path(r).resolve() for r in train_only_roots}
@@ -70,7 +73,9 @@ def load_landmark_data(dataset: DatasetSpec, roots: list[Path], limit: int | Non
                                                    else " (training clips)")
             not_found[key] = len(scan.not_found)
     if no_hand_roots:
-        labels = _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, dataset, cache_dir, not_found,
+        stills = {Path(r).resolve() for r in no_hand_stills}
+        frames = {root: (None,) if Path(root).resolve() in stills else (None, CAMERA_FRAME) for root in no_hand_roots}
+        labels = _with_no_hand(labels, train_parts, eval_parts, frames, finder, dataset, cache_dir, not_found,
                                limit, seed, kind)
     train = Split.concat(train_parts)
     description = landmark_description(dataset, roots, no_hand_roots, not_found, train_only_roots)
@@ -123,7 +128,7 @@ class _WithFinderCounts(DataDescription):
                 "train_only_roots": list(self.train_only_roots)}
 
 
-def _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, dataset, cache_dir, counts, limit, seed,
+def _with_no_hand(labels, train_parts, eval_parts, frames_of, finder, dataset, cache_dir, counts, limit, seed,
                   kind):
     combined = tuple(sorted(labels + (NO_HAND_LABEL,)))
     remap = np.array([combined.index(name) for name in labels])
@@ -131,14 +136,14 @@ def _with_no_hand(labels, train_parts, eval_parts, no_hand_roots, finder, datase
         for i, part in enumerate(parts):
             parts[i] = Split(part.images, remap[part.labels], part.sources)
     none = combined.index(NO_HAND_LABEL)
-    for root in no_hand_roots:
+    for root, frames in frames_of.items():
         own_eval = held_out_split_of(root, dataset.eval_split)
         if own_eval is None:
             raise DataError(f"--no-hand-data {root}: expected its own validation/ or test/ split beside train/")
         for split, parts in ((dataset.train_split, train_parts), (own_eval, eval_parts)):
             folder = root / split
             keep = _sampled(folder, tuple(class_folders(folder)), limit, seed)
-            for frame in (None, CAMERA_FRAME):
+            for frame in frames:
                 scan = scan_split(folder, finder, None, keep, cache_dir, frame)
                 labels_none = np.full(len(scan.hands), none, dtype=np.int64)
                 parts.append(_part(scan, kind, HAND_FEATURE_SHAPES[kind], labels_none, str(root),
