@@ -36,7 +36,7 @@ from edgecnn.runtime.hands import HandFinder
 NO_HAND, NO_GESTURE = "none", "no_gesture"
 RESERVED = (NO_HAND, NO_GESTURE, "other_gesture")
 """Class folder names that mean the model's own outcomes; a recorded class may not take them."""
-MIN_FRAMES = 8
+MIN_FRAMES = 5
 """A class needs at least this many frames with a hand (training and held-out together)."""
 NEGATIVE_FOLDERS = {"gestures-room-emrecandir9": ("no_gesture", "other_gesture"),
                     "rps-webcam-subhih": ("other_gesture",)}
