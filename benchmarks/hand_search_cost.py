@@ -8,7 +8,8 @@ thread, median of 30), and lists each state of ``edgecnn run``'s default (640x48
 
 - tracked: the landmark model on the tracked region, then the classifier;
 - searching, which is also the empty room: a stream frame while no hand is tracked runs one look of the search
-  (runtime/hand_search.py): one detector call or two landmark calls, whichever costs more;
+  (runtime/hand_search.py): one landmark call on most frames, one detector call on the rest (the whole frame on
+  one frame in four, the tiles in their turn): both rows, and the mean over a whole turn of the looks;
 - the frame a search finds a hand: the whole-frame look finds it, its landmarks read (one landmark call), then
   looked at once more where they say (a second), then the classifier;
 - full search: a still picture, or a stream's first frame, with no hand: every look;
@@ -71,18 +72,22 @@ def ms_per_call(path: Path, calls: int = 30) -> float:
     return float(np.median(times)) * 1000
 
 
-def states(looks, macs: dict[str, int]) -> list[tuple[str, float, float, int]]:
+def states(looks) -> list[tuple[str, float, float, int]]:
     """``(state, detector calls, landmark calls, classifier calls)`` per frame."""
-    costliest = max((look.calls for look in looks),
-                    key=lambda calls: calls[0] * macs["palm detector"] + calls[1] * macs["landmark model"])
+    from edgecnn.runtime.hand_search import StreamSearch
+
     full = tuple(map(sum, zip(*(look.calls for look in looks))))
+    stream = StreamSearch(looks, (480, 640, 3))
+    still = np.zeros((480, 640, 3), np.uint8)
+    turn = [stream.next_look(still).calls for _ in range(2 + 4 * ((len(looks) - 1) // 3))]
+    mean = tuple(float(np.mean(column)) for column in zip(*turn))
     old_turns = [(4, 0), (0, 4), (6, 0), (0, 12), (0, 12), (0, 12)]  # the searches taking turns before this round
     old_mean = tuple(2 + np.mean([turn[0] for turn in old_turns]) if i == 0 else np.mean([turn[1] for turn in
                      old_turns]) for i in range(2))
     return [("tracked hand", 0, 1, 1),
-            (f"searching / empty room: one look a frame while no hand is tracked (the costliest: {costliest[0]} "
-             f"detector + {costliest[1]} landmark calls)",
-             *costliest, 0),
+            ("searching / empty room, most frames: a landmark look", 0, 1, 0),
+            ("searching / empty room, the other frames: a detector look (the whole frame on one in four)", 1, 0, 0),
+            (f"searching / empty room, mean over a whole turn of the looks ({len(turn)} frames)", *mean, 0),
             ("the frame a search finds a hand (whole-frame look, its landmarks, the second look)", 1, 2, 1),
             ("full search, nothing found (a still; a stream's first frame)", *full, 0),
             ("empty room before this round, mean of its 6-frame turn", *old_mean, 0),
@@ -102,12 +107,12 @@ def main() -> int:
         print(f"| {name} ({path.name}) | {macs[name] / 1e6:.1f} M | {here[name]:.2f} |")
     print("\n| state (640x480 frame, default model) | detector calls | landmark calls | multiply-adds | "
           "models here, ms | Pi 4 core, ms | Pi 5 core, ms |\n|---|---|---|---|---|---|---|")
-    for state, palm, landmark, classifier in states(search_looks((480, 640, 3)), macs):
+    for state, palm, landmark, classifier in states(search_looks((480, 640, 3))):
         total = palm * macs["palm detector"] + landmark * macs["landmark model"] + classifier * macs["classifier"]
         local = palm * here["palm detector"] + landmark * here["landmark model"] + classifier * here["classifier"]
         pi4 = total / PI4_MACS_PER_S * 1000
         pi5 = " - ".join(f"{pi4 / speedup:.0f}" for speedup in PI5_SPEEDUP[::-1])
-        print(f"| {state} | {palm:g} | {landmark:g} | {total / 1e6:.0f} M | {local:.1f} | {pi4:.0f} | {pi5} |")
+        print(f"| {state} | {palm:.3g} | {landmark:.3g} | {total / 1e6:.0f} M | {local:.1f} | {pi4:.0f} | {pi5} |")
     print(f"\nPi 4 core: {PI4_MACS_PER_S / 1e9:.2f} G multiply-adds/s (XNNPACK README, MobileNet v2 1.0X 44 ms on 4 "
           f"cores, as if one core did a quarter); Pi 5 core: {PI5_SPEEDUP[0]:g}-{PI5_SPEEDUP[1]:g}x that (Raspberry "
           f"Pi 5 announcement). Model time only.")

@@ -1,17 +1,18 @@
 """Where the hand finder looks while no hand is tracked: the search as a list of looks, each of bounded cost.
 
 A look is one palm-detector call on a square of the frame (:class:`PalmLook`: the whole frame, the frame zoomed out,
-a tile) or up to two landmark-model calls on regions of it (:class:`LandmarkLook`: whole-frame views, windows), plus
-the landmark calls that confirm a hand it finds. :func:`search_looks` lists them in the order a full search tries
-them; the finder runs them (:meth:`edgecnn.runtime.hands.HandFinder.find`).
+a tile) or one landmark-model call on a region of it (:class:`LandmarkLook`: a whole-frame view, a window), plus the
+landmark calls that confirm a hand it finds. :func:`search_looks` lists them in the order a full search tries them;
+the finder runs them (:meth:`edgecnn.runtime.hands.HandFinder.find`).
 
 * A still picture, and the first frame of a stream, gets every look in order until one finds a hand.
-* Later frames of a stream with no hand get one look each (:func:`look_for_frame`): the whole frame on the first two
-  frames after a hand is lost and on every other frame after that (the look that finds almost every hand a search
-  finds, so a hand coming into view is found within two frames), and the costlier looks in turn between them. An empty
-  room then costs one detector call (or two landmark calls) per frame, about twice a tracked frame, instead of up to
-  60 calls; a hand only the last looks find (at arm's length, edge-on) waits for its turn, at most
-  ``2 * (len(looks) - 1)`` frames. The costs per state are in benchmarks/README.md (``benchmarks/hand_search_cost.py``).
+* Later frames of a stream with no hand get one look each (:class:`StreamSearch`): the whole frame on the first two
+  frames after a hand is lost and on every fourth frame after that (the look that finds almost every hand a search
+  finds: a hand coming into view is found within four frames); between them, first the looks over what changed in
+  a still picture, then the other looks in turn. A tracked frame costs one landmark call; an empty room costs one
+  landmark call on most frames and one detector call (about two landmark calls) on the rest, instead of up to 50
+  calls; a hand that only a costlier look finds waits for it (benchmarks/bench_hand_arrival.py). The costs per state
+  are in benchmarks/README.md (``benchmarks/hand_search_cost.py``).
 
 The constants say what each look is; changing one changes what a still finds, so all of them are in
 :meth:`~edgecnn.runtime.hands.HandFinder.settings_key` (the cache key of scanned folders).
@@ -51,7 +52,7 @@ SMALL_VIEW_PRESENCE = 0.8
 # the same presence of 0.8.
 WINDOWS = (0.35, 4, 3)
 WINDOW_TURNS = (0, 90, 270)
-LANDMARK_CALLS_PER_LOOK = 2  # a landmark call costs about half a detector call: two make a look of the same cost
+WHOLE_FRAME_EVERY = 4  # frames of a stream with no hand: the whole frame on one of each (after the first two)
 # What changed since the last frame, on grey thumbnails: a webcam's noise averages out at this size, a hand does not.
 MOTION_SIZE = (64, 48)  # thumbnail (width, height)
 MOTION_LEVEL = 24  # grey levels (of 255) a thumbnail pixel must change by
@@ -80,19 +81,19 @@ class PalmLook:
 
 @dataclass(frozen=True)
 class LandmarkLook:
-    """The landmark model on regions of the frame, in order; the first hand present enough there wins."""
+    """The landmark model on one region of the frame."""
 
     name: str
-    """What this look is, for benchmarks and tests (``"views 1-2/4"``, ``"windows 90deg 3-4/12"``)."""
-    regions: tuple[RotatedRect, ...]
-    """The regions shown to the landmark model, in order."""
+    """What this look is, for benchmarks and tests (``"views 1/4"``, ``"windows 90deg 3/12"``)."""
+    region: RotatedRect
+    """The region shown to the landmark model."""
     min_presence: float = 0.0
     """The presence a hand found here needs, on top of the finder's own ``min_presence``."""
 
     @property
     def calls(self) -> tuple[int, int]:
         """``(palm detector calls, landmark calls)`` when it finds nothing."""
-        return 0, len(self.regions)
+        return 0, 1
 
 
 Look = Union[PalmLook, LandmarkLook]
@@ -124,8 +125,9 @@ def search_looks(shape: tuple[int, ...], tile_search: bool = True,
 class StreamSearch:
     """Which look each frame of a stream gets while no hand is tracked: one look a frame.
 
-    The whole frame on the first two frames after a hand is lost and on every other frame after that (the look that
-    finds almost every hand a search finds: a hand coming into view is found within two frames). Between them, first
+    The whole frame on the first two frames after a hand is lost and on every fourth frame after that (the look that
+    finds almost every hand a search finds: a hand coming into view is found within four frames; on one frame in
+    four, so that most frames cost about what a tracked frame does: one landmark call). Between them, first
     the looks over a part of the picture that changed (a hand coming into view at arm's length, in an otherwise still
     room: most changed first, each once per change), then the other looks in turn, where the turn left off.
     """
@@ -150,7 +152,7 @@ class StreamSearch:
         """The look of this frame (call once per frame: it compares the frame with the last one seen)."""
         self.see(frame_rgb)
         index, self.frames = self.frames, self.frames + 1
-        if index < 2 or index % 2 == 1 or len(self.looks) == 1:
+        if index < 2 or index % WHOLE_FRAME_EVERY == 1 or len(self.looks) == 1:
             return self.looks[0]
         if self._queued:
             return self.looks[self._queued.pop(0)]
@@ -183,12 +185,9 @@ def look_box(look: Look, shape: tuple[int, ...]) -> tuple[float, float, float, f
             return 0.0, 0.0, float(width), float(height)
         x0, y0, side = look.tile
         return float(x0), float(y0), float(x0 + side), float(y0 + side)
-    boxes = []
-    for region in look.regions:
-        half = region.size / 2.0 * (abs(math.cos(region.angle)) + abs(math.sin(region.angle)))
-        boxes.append((region.cx - half, region.cy - half, region.cx + half, region.cy + half))
-    x0s, y0s, x1s, y1s = zip(*boxes)
-    return min(x0s), min(y0s), max(x1s), max(y1s)
+    region = look.region
+    half = region.size / 2.0 * (abs(math.cos(region.angle)) + abs(math.sin(region.angle)))
+    return region.cx - half, region.cy - half, region.cx + half, region.cy + half
 
 
 def tiles(shape: tuple[int, ...], fraction: float = TILE_FRACTION, across: int = 2, down: int = 2
@@ -211,6 +210,5 @@ def _tile_looks(name: str, squares: list[tuple[int, int, int]], min_presence: fl
 
 
 def _landmark_looks(name: str, regions: list[RotatedRect], min_presence: float) -> list[LandmarkLook]:
-    step = LANDMARK_CALLS_PER_LOOK
-    return [LandmarkLook(f"{name} {n + 1}-{min(n + step, len(regions))}/{len(regions)}",
-                         tuple(regions[n:n + step]), min_presence) for n in range(0, len(regions), step)]
+    return [LandmarkLook(f"{name} {n}/{len(regions)}", region, min_presence)
+            for n, region in enumerate(regions, 1)]

@@ -9,7 +9,7 @@
    upright and turned (a hand at arm's length that the palm detector misses).
 
 A still picture (and the first frame of a stream) gets the whole search. Later frames of a stream with no hand get
-one look each, the whole frame on every other frame, so an empty room costs about two tracked frames per frame.
+one look each, mostly one landmark call: an empty room costs about what a tracked hand does.
 
 A region is accepted when the landmark model's hand-presence score reaches ``min_presence``; a hand found by a search
 is looked at once more in the region its own landmarks give (as tracking would), a better-centred view. Its 21
@@ -162,12 +162,9 @@ class HandFinder:
                 crop = cv2.resize(frame_rgb[y0:y0 + side, x0:x0 + side], (PALM_INPUT, PALM_INPUT),
                                   interpolation=cv2.INTER_AREA)
                 hand = self._palms_to_hand(frame_rgb, unit_tensor(crop), float(side), -float(x0), -float(y0))
-            return hand if hand is not None and hand.presence >= look.min_presence else None
-        for region in look.regions:  # a LandmarkLook
-            hand = self._refined(frame_rgb, self._landmarks(frame_rgb, region, "frame"))
-            if hand is not None and hand.presence >= look.min_presence:
-                return hand
-        return None
+        else:  # a LandmarkLook
+            hand = self._refined(frame_rgb, self._landmarks(frame_rgb, look.region, "frame"))
+        return hand if hand is not None and hand.presence >= look.min_presence else None
 
     def _palms_to_hand(self, frame_rgb, tensor, side, pad_x, pad_y) -> Hand | None:
         regressors, logits = _palm_outputs(self.palm.invoke_all(tensor))

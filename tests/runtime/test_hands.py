@@ -275,19 +275,22 @@ def test_a_still_gets_the_full_search_and_an_empty_stream_one_look_per_frame():
     full = (2 + coarse + fine, len(FALLBACK_VIEWS) + len(WINDOW_TURNS) * windows)
     assert calls(lambda: finder.find(empty)) == full  # a stream's first frame searches everything
     rest = len(finder.looks(empty.shape)) - 1  # every look but the whole frame
-    assert rest == 1 + coarse + fine + (len(FALLBACK_VIEWS) + len(WINDOW_TURNS) * windows) // 2
-    stream = [calls(lambda: finder.find(empty)) for _ in range(2 * rest + 2)]
-    # then one look a frame, never costlier than one detector call or two landmark calls
-    assert set(stream) == {(1, 0), (0, 2)}
-    # the whole frame on the first two frames and every other frame (a hand coming into view is found at once) ...
-    assert all(stream[index] == (1, 0) for index in [0, 1] + list(range(3, len(stream), 2)))
-    # ... and every other look once in that time: the whole search, spread over 2 x 31 + 2 frames
-    assert tuple(map(sum, zip(*stream))) == (full[0] - 1 + rest + 2, full[1])
+    assert rest == 1 + coarse + fine + len(FALLBACK_VIEWS) + len(WINDOW_TURNS) * windows
+    turn = 2 + 4 * (rest // 3)  # the first two frames, then the whole frame on one frame of four
+    stream = [calls(lambda: finder.find(empty)) for _ in range(turn)]
+    # then one look a frame, never costlier than one detector call or one landmark call
+    assert set(stream) == {(1, 0), (0, 1)}
+    whole = [0, 1] + list(range(5, turn, 4))  # the whole frame at once (a hand coming into view) and every 4th frame
+    assert all(stream[index] == (1, 0) for index in whole)
+    # ... and every other look once in that time: the whole search, spread over 2 + 4 x 17 frames
+    assert tuple(map(sum, zip(*stream))) == (full[0] - 1 + len(whole), full[1])
+    # most frames of an empty room cost one landmark call, what a tracked frame costs
+    assert sum(calls == (0, 1) for calls in stream) > 0.55 * len(stream)
     assert calls(lambda: (finder.reset(), finder.find(empty))[1]) == full  # an unrelated picture: the full search
     assert calls(lambda: finder.find(empty, track=False)) == full
 
 
-def test_a_hand_coming_into_an_empty_stream_is_found_within_two_frames(pi_hands, hand_free):
+def test_a_hand_coming_into_an_empty_stream_is_found_within_four_frames(pi_hands, hand_free):
     finder, palm, landmark = _counting_finder()
     for count, (image, _) in enumerate(pi_hands[:6]):
         finder.reset()
@@ -295,8 +298,8 @@ def test_a_hand_coming_into_an_empty_stream_is_found_within_two_frames(pi_hands,
             finder.find(room)
         frame = hand_free[0].copy()
         frame[150:150 + image.shape[0], 200:200 + image.shape[1]] = image
-        found = [finder.find(frame) for _ in range(2)]
-        assert found[0] is not None or found[1] is not None
+        found = [finder.find(frame) for _ in range(4)]
+        assert any(hand is not None for hand in found)
         assert found[-1] is not None and found[-1].found_by in ("tracking", "palm")
 
 
@@ -306,20 +309,20 @@ def test_a_stream_looks_first_where_a_still_room_changed(hand_free):
     room = hand_free[0]
     looks = search_looks(room.shape)
     stream = StreamSearch(looks, room.shape)
-    plain = [stream.next_look(room).name for _ in range(8)]  # nothing changes: the whole frame and the turn
-    assert plain[:2] == ["whole frame"] * 2 and plain[3::2] == ["whole frame"] * 3
-    assert plain[2::2] == [look.name for look in looks[1:4]]
+    plain = [stream.next_look(room).name for _ in range(9)]  # nothing changes: the whole frame and the turn
+    assert [plain[index] for index in (0, 1, 5)] == ["whole frame"] * 3
+    assert [plain[index] for index in (2, 3, 4, 6, 7, 8)] == [look.name for look in looks[1:7]]
     changed = room.copy()
     changed[40:120, 500:600] = 255 - changed[40:120, 500:600]  # something comes in at the top right
-    upcoming = [stream.next_look(changed if index == 0 else room) for index in range(10)]
+    upcoming = [stream.next_look(changed if index == 0 else room) for index in range(8)]
     queued = [look for look in upcoming if look.name != "whole frame"]
     for look in queued[:3]:  # the looks over the change, tightest first, before the turn goes on
         x0, y0, x1, y1 = look_box(look, room.shape)
         assert x0 <= 500 and x1 >= 600 and y0 <= 40 and y1 >= 120, look.name
-    assert queued[0].name.startswith("windows") and queued[:3] != [look for look in looks[4:7]]
+    assert queued[0].name.startswith("windows") and queued[:3] != list(looks[7:10])
     stream.lost()  # then cuts: the whole picture changes, which says nothing about where to look; the turn goes on
     after = [stream.next_look(hand_free[index]).name for index in range(3)]
-    assert after == ["whole frame", "whole frame", looks[4].name]
+    assert after == ["whole frame", "whole frame", looks[7].name]
 
 
 def test_the_frame_letterboxed_for_the_detector_is_the_padded_square_shrunk(hand_free, pi_hands):
