@@ -8,7 +8,7 @@ Layout inside the tarball (one top folder, ``bundle/``)::
     bundle/requirements.txt     the profile's interpreter, pinned, one line per OS release's Python
     bundle/smoke/NN-*.jpg       a few real images ...
     bundle/smoke.json           ... and the labels the model gave them at bundle time
-    bundle/run.sh               launcher: the live camera loop with the profile's threads and resolution
+    bundle/run.sh               launcher: the live camera loop with the profile's threads and the bundle's camera
     bundle/install.sh           installs the bundle on a device without network to this machine (same steps as deploy)
     bundle/edgecnn.service      systemd unit starting ``run.sh --serve`` at boot (installed only by ``--service``)
 
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgecnn.devices import steps, wheels
+from edgecnn.devices.camera import check_source
 from edgecnn.devices.errors import BundleError
 from edgecnn.devices.profiles import DeviceProfile
 from edgecnn.devices.smoke import SmokeImage, classify_smoke_images, pick_smoke_images
@@ -51,6 +52,9 @@ class BundleOptions:
     """Every export the device's acceptance may choose from (``model`` first); empty: ``model`` alone."""
     accept_per_class: int | None = None
     """Held-out images per class for the on-device acceptance (parity + bench); None: no acceptance data."""
+    source: str = "auto"
+    """The camera ``run.sh`` uses (:mod:`edgecnn.devices.camera`): ``auto``, ``picamera`` or a V4L2 camera; only
+    ``picamera`` makes missing picamera2 stop the install."""
 
 
 @dataclass(frozen=True)
@@ -128,14 +132,15 @@ def build_bundle(profile: DeviceProfile, options: BundleOptions) -> Bundle:
         from edgecnn.devices.reference import acceptance_files
 
         extra = acceptance_files(candidates, profile, options.accept_per_class)
-    files = _bundle_files(profile, model, contract, options.wheel, smoke, candidates, extra)
+    files = _bundle_files(profile, model, contract, options.wheel, smoke, candidates, extra,
+                          check_source(options.source))
     manifest = json.loads(files["bundle.json"])
     return Bundle(_deterministic_tar_gz(files), manifest)
 
 
 def _bundle_files(profile: DeviceProfile, model: Path, contract: ModelContract, wheel: Path,
                   smoke: list[SmokeImage], candidates: list[Path] | None = None,
-                  extra: dict[str, bytes] | None = None) -> dict[str, bytes]:
+                  extra: dict[str, bytes] | None = None, source: str = "auto") -> dict[str, bytes]:
     """Every file of the bundle by its path inside; ``extra`` (the acceptance data) is added as it is."""
     from edgecnn.runtime.model_file import read_contract
 
@@ -153,12 +158,14 @@ def _bundle_files(profile: DeviceProfile, model: Path, contract: ModelContract, 
         "profile": profile.name, "arch": profile.arch, "model": model_rel, "model_name": contract.model_name,
         "format": contract.format, "labels": list(contract.labels), "wheel": f"wheels/{wheel.name}",
         "threads": profile.threads, "resolution": list(profile.resolution), "camera": profile.camera,
+        "source": source,
         "pythons": [r.python for r in profile.os_releases], "smoke_images": len(smoke),
         "candidates": [f"model/{c.name}" for c in candidates], "accept": bool(extra),
     }
     files["bundle.json"] = _json(manifest)
     files["run.sh"] = steps.launcher_script(manifest).encode()
-    files["install.sh"] = steps.install_script(system_site=profile.camera == "csi", profile=profile.name).encode()
+    files["install.sh"] = steps.install_script(system_site=profile.camera == "csi", profile=profile.name,
+                                               source=source).encode()
     files["edgecnn.service"] = steps.systemd_unit().encode()
     return files
 

@@ -10,6 +10,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from edgecnn.devices.camera import SOURCE_HELP
 from edgecnn.devices.profiles import BACKEND_OF, CAMERA_KINDS, get_profile, load_profiles, profile_names
 from edgecnn.help_format import DefaultsHelpFormatter, count
 
@@ -63,8 +64,21 @@ def register(subparsers) -> None:
                                    description="Each finding is one line with its fix; exit 1 when one is 'fail'.")
     doctor.add_argument("--profile", choices=profile_names(), default=None,
                         help="device profile to check against (its camera kind and threads); default: none")
+    doctor.add_argument("--source", type=_camera_source, default="auto",
+                        help="the camera that will be used (decides whether missing picamera2 is a 'fail'): "
+                             + SOURCE_HELP)
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
     doctor.set_defaults(handler=handle_doctor)
+
+
+def _camera_source(value: str) -> str:
+    from edgecnn.devices.camera import check_source
+    from edgecnn.devices.errors import ProfileError
+
+    try:
+        return check_source(value)
+    except ProfileError as err:
+        raise argparse.ArgumentTypeError(str(err).removeprefix(f"--source {value!r}: ")) from None
 
 
 def _bundle_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,6 +95,7 @@ def _bundle_arguments(parser: argparse.ArgumentParser) -> None:
                         help="smoke images per class taken from the evaluation split")
     parser.add_argument("--accept-per-class", type=int, default=10,
                         help="held-out images per class the device checks every candidate export's parity on")
+    parser.add_argument("--source", type=_camera_source, default="auto", help=SOURCE_HELP)
     parser.add_argument("--no-accept", action="store_true",
                         help="no on-device acceptance (parity + bench of each export): deploy the profile's first "
                              "export after the smoke test alone")
@@ -142,7 +157,7 @@ def _make_bundle(args: argparse.Namespace, profile, workdir: Path):
     smoke = args.smoke_images or default_smoke_images(contract.extra, args.smoke_per_class, contract.labels)
     candidates = [model] if args.model else candidate_models(args.artifact, profile)
     return build_bundle(profile, BundleOptions(model=model, wheel=wheel, smoke_images=tuple(smoke),
-                                               candidates=tuple(candidates),
+                                               candidates=tuple(candidates), source=args.source,
                                                accept_per_class=None if args.no_accept else args.accept_per_class))
 
 
@@ -269,7 +284,7 @@ def handle_doctor(args: argparse.Namespace) -> int:
 
     profile = get_profile(args.profile) if args.profile else None
     findings = doctor.diagnose(camera=profile.camera if profile else None, threads=profile.threads if profile else None,
-                               profile_name=args.profile)
+                               profile_name=args.profile, source=args.source)
     if args.json:
         print(doctor.to_json(findings))
     else:

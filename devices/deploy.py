@@ -56,7 +56,8 @@ def deploy(bundle: Bundle, profile: DeviceProfile, target: SshTarget, options: D
            say: Callable[[str], None] = print) -> DeployResult:
     """Deploys ``bundle`` to ``target``; :class:`DeployError` / :class:`ProfileError` say which step failed."""
     system_site = profile.camera == "csi"  # picamera2 comes from the OS (apt), not from PyPI
-    head = steps.header(options.prefix, bundle.version, options.python, bundle.sha256, system_site, profile.name)
+    head = steps.header(options.prefix, bundle.version, options.python, bundle.sha256, system_site, profile.name,
+                        bundle.manifest.get("source", "auto"))
     plan = [steps.PROBE, *steps.INSTALL_STEPS] + ([steps.SERVICE] if options.service else [])
     if options.dry_run:
         _print_plan(bundle, target, options, head, plan, say)

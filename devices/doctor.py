@@ -82,7 +82,13 @@ def venv_has_system_site() -> bool:
     return cfg.is_file() and "include-system-site-packages = true" in cfg.read_text().lower()
 
 
-def check_camera(camera: str | None) -> list[Finding]:
+def check_camera(camera: str | None, source: str = "auto") -> list[Finding]:
+    """The V4L2 devices and the CSI stack (libcamera, picamera2), judged by what the bundle will use
+    (:func:`edgecnn.devices.camera.camera_need`): missing picamera2 is a ``fail`` only for ``--source picamera``;
+    on a CSI profile with ``auto`` (a USB webcam works through V4L2) it is a ``warn`` with the fix."""
+    from edgecnn.devices.camera import camera_need
+
+    need = camera_need(camera, source)
     devices = sorted(glob.glob("/dev/video*"))
     names = {d: _read(Path("/sys/class/video4linux") / Path(d).name / "name") for d in devices}
     libraries = glob.glob("/usr/lib/*/libcamera.so*") + glob.glob("/usr/lib/libcamera.so*")
@@ -90,21 +96,33 @@ def check_camera(camera: str | None) -> list[Finding]:
     apps = [a for a in ("rpicam-hello", "libcamera-hello") if shutil.which(a)]
     code, out = _child(sys.executable, "import picamera2; print(picamera2.__file__)")
     data = {"v4l2": devices, "v4l2_names": names, "libcamera": libcamera, "libcamera_apps": apps,
-            "picamera2": code == 0, "picamera2_error": None if code == 0 else _last_line(out)}
+            "picamera2": code == 0, "picamera2_error": None if code == 0 else _last_line(out), "source": source,
+            "needs": need}
     shown = ", ".join(f"{d} ({n})" if n else d for d, n in names.items()) or "none"
-    findings = [Finding("camera", "ok" if devices else ("warn" if camera == "usb" else "info"),
-                        f"V4L2 devices: {shown}", "" if devices or camera != "usb" else
-                        "plug in a USB webcam (ls /dev/video* lists it) or add the user to group 'video'", data)]
+    missing_v4l2 = not devices and (need == "usb" or (need == "any" and code != 0))
+    findings = [Finding("camera", "warn" if missing_v4l2 else ("ok" if devices else "info"), f"V4L2 devices: {shown}",
+                        "plug in a USB webcam (ls /dev/video* lists it) or add the user to group 'video'"
+                        if missing_v4l2 else "", data)]
     lib_text = f"libcamera: {', '.join(libcamera) or 'not installed'}; apps: {', '.join(apps) or 'none'}"
     if code == 0:
         findings.append(Finding("camera", "ok", f"{lib_text}; picamera2 imports in this venv", data=data))
-    else:
-        needed = camera == "csi"
-        fix = ("sudo apt install python3-picamera2, and make the venv with --system-site-packages"
-               if needed or libcamera else "")
-        findings.append(Finding("camera", "fail" if needed else "info",
-                                f"{lib_text}; picamera2 does not import here: {data['picamera2_error']}", fix, data))
+        return findings
+    status = {"csi": "fail", "any": "warn"}.get(need or "", "info")
+    fix = _picamera2_fix(need) if need in ("csi", "any") or libcamera else ""
+    findings.append(Finding("camera", status, f"{lib_text}; picamera2 does not import here: "
+                            f"{data['picamera2_error']}", fix, data))
     return findings
+
+
+def _picamera2_fix(need: str | None) -> str:
+    """How to get picamera2 into this venv, and (unless the bundle asked for the CSI camera) that a USB webcam
+    needs none of it."""
+    venv = ("this venv sees the system's packages, so nothing to reinstall" if venv_has_system_site() else
+            "then make the venv with --system-site-packages")
+    fix = f"for the CSI Camera Module: sudo apt install python3-picamera2 ({venv})"
+    if need == "csi":
+        return fix + "; or deploy with --source auto to use a USB webcam"
+    return fix + "; a USB webcam works without it (V4L2)"
 
 
 def _numpy_of(python: str) -> tuple[str | None, str]:
@@ -113,8 +131,10 @@ def _numpy_of(python: str) -> tuple[str | None, str]:
     return (lines[0], lines[1]) if code == 0 and len(lines) >= 2 else (None, _last_line(out))
 
 
-def check_numpy(camera: str | None) -> list[Finding]:
+def check_numpy(camera: str | None, source: str = "auto") -> list[Finding]:
     """The venv's numpy against the system's: apt's picamera2/libcamera/simplejpeg are built against the latter."""
+    from edgecnn.devices.camera import camera_need
+
     mine, my_file = _numpy_of(sys.executable)
     system = system_python()
     theirs, their_file = _numpy_of(system) if system else (None, "no system python3")
@@ -128,7 +148,7 @@ def check_numpy(camera: str | None) -> list[Finding]:
         return [Finding("numpy", "ok", text, data=data)]
     if mine.split(".")[0] != theirs.split(".")[0]:
         # A C extension built against numpy 1.x (apt's simplejpeg, python3-libcamera's helpers) fails under 2.x.
-        status = "fail" if camera == "csi" or data["system_site_packages"] else "warn"
+        status = "fail" if camera_need(camera, source) == "csi" or data["system_site_packages"] else "warn"
         return [Finding("numpy", status, f"{text}: different major versions, so the system's numpy-1 extensions "
                         "(picamera2's simplejpeg, ...) will not import here",
                         f"{sys.executable} -m pip install 'numpy=={theirs}' (edgecnn deploy keeps the system's numpy "
@@ -236,11 +256,14 @@ def check_thermal() -> list[Finding]:
     return [Finding("thermal", "ok", text, data={"zones": zones})]
 
 
-def diagnose(camera: str | None = None, threads: int | None = None, profile_name: str | None = None) -> list[Finding]:
-    """Every check, in the order they are printed; ``camera``/``threads`` come from a profile when one is given."""
+def diagnose(camera: str | None = None, threads: int | None = None, profile_name: str | None = None,
+             source: str = "auto") -> list[Finding]:
+    """Every check, in the order they are printed; ``camera``/``threads`` come from a profile when one is given,
+    ``source`` is the camera the bundle uses (:mod:`edgecnn.devices.camera`)."""
     arch = platform.machine()
     cpuinfo = _read(Path("/proc/cpuinfo")) or ""
-    return (check_camera(camera) + check_numpy(camera) + check_interpreters(profile_name) + check_cpu(arch, cpuinfo)
+    return (check_camera(camera, source) + check_numpy(camera, source) + check_interpreters(profile_name)
+            + check_cpu(arch, cpuinfo)
             + check_threads(threads) + check_power() + check_thermal())
 
 

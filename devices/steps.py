@@ -34,11 +34,12 @@ class Step:
     """Whether it runs ``sudo`` (only the ``--service`` step)."""
 
 
-def header(prefix: str, version: str, python: str, sha256: str, system_site: bool, profile: str = "") -> str:
-    """Variables every step script starts with."""
+def header(prefix: str, version: str, python: str, sha256: str, system_site: bool, profile: str = "",
+           source: str = "auto") -> str:
+    """Variables every step script starts with (``source``: the bundle's camera, :mod:`edgecnn.devices.camera`)."""
     return (f"set -eu\nPREFIX={shlex.quote(prefix)}\nVERSION={shlex.quote(version)}\nPY={shlex.quote(python)}\n"
             f"SHA={shlex.quote(sha256)}\nVENV_FLAGS={'--system-site-packages' if system_site else ''!r}\n"
-            f"PROFILE={shlex.quote(profile)}\n"
+            f"PROFILE={shlex.quote(profile)}\nSOURCE={shlex.quote(source)}\n"
             'mkdir -p "$PREFIX" && cd "$PREFIX"\nV="versions/$VERSION"\n')
 
 
@@ -83,11 +84,12 @@ SMOKE = Step("smoke", "classify the bundle's smoke images with 'edgecnn run --he
 touch "$V/.smoke-passed"
 """)
 
-DOCTOR = Step("doctor", "run 'edgecnn doctor' in the new venv (camera stack, numpy, interpreter, CPU, power); "
-              "a 'fail' finding stops here", """
-"$V/venv/bin/edgecnn" doctor --json ${PROFILE:+--profile "$PROFILE"} > "$V/doctor.json" && rc=0 || rc=$?
+DOCTOR = Step("doctor", "run 'edgecnn doctor' in the new venv (camera stack, numpy, interpreter, CPU, power) for "
+              "the bundle's camera; a 'fail' finding stops here (missing picamera2 only with --source picamera)", """
+"$V/venv/bin/edgecnn" doctor --json ${PROFILE:+--profile "$PROFILE"} --source "$SOURCE" > "$V/doctor.json" \\
+  && rc=0 || rc=$?
 cat "$V/doctor.json"
-exit $rc
+if [ "$rc" -ne 0 ]; then exit "$rc"; fi
 """)
 
 ACCEPT = Step("accept", "on-device acceptance: parity with Keras on held-out images and a benchmark of every "
@@ -121,8 +123,9 @@ def upload_command(prefix: str, version: str) -> str:
             f"cat > {shlex.quote(target + '.part')} && mv {shlex.quote(target + '.part')} {shlex.quote(target)}")
 
 
-def install_script(system_site: bool, profile: str = "") -> str:
-    """``install.sh``: the deploy's steps for a device that got the tarball by other means."""
+def install_script(system_site: bool, profile: str = "", source: str = "auto") -> str:
+    """``install.sh``: the deploy's steps for a device that got the tarball by other means, one after the other in
+    one file (so a step's script may ``exit`` only to fail: an ``exit 0`` would end the whole install there)."""
     body = "\n".join(f"echo {shlex.quote(f'== {step.name}: {step.says}')}\n{step.script.strip()}"
                      for step in INSTALL_STEPS)
     return f"""#!/bin/sh
@@ -139,6 +142,7 @@ SHA=$(sha256sum "$BUNDLE" | cut -c1-64)
 VERSION=$(echo "$SHA" | cut -c1-16)
 VENV_FLAGS="{'--system-site-packages' if system_site else ''}"
 PROFILE={shlex.quote(profile)}
+SOURCE={shlex.quote(source)}
 mkdir -p "$PREFIX/incoming" && cd "$PREFIX"
 V="versions/$VERSION"
 if [ "$(readlink current 2>/dev/null || true)" = "$V" ] && [ -f "$V/{SMOKE_MARK}" ]; then
@@ -150,16 +154,21 @@ cp "$BUNDLE" "incoming/$VERSION.tar.gz"
 
 
 def launcher_script(manifest: dict) -> str:
-    """``run.sh``: the live loop with the profile's camera and threads; extra arguments go to ``edgecnn run``."""
-    source = "picamera" if manifest["camera"] == "csi" else "0"
+    """``run.sh``: the live loop with the bundle's camera and the profile's threads; extra arguments go to
+    ``edgecnn run`` (a ``--source`` there wins). ``auto`` is decided at each start (:mod:`edgecnn.devices.camera`):
+    the CSI camera when picamera2 sees one, else the first V4L2 webcam."""
+    source = manifest.get("source", "auto")
     width, height = manifest["resolution"]
+    pick = (f'source=$("$here/venv/bin/python" -m edgecnn.devices.camera {shlex.quote(source)})'
+            if source == "auto" else f"source={shlex.quote(source)}")
     return f"""#!/bin/sh
-# Runs the deployed model on the {manifest['profile']} profile's camera ({manifest['camera']}; the profile's default
-# resolution is {width}x{height}). Extra arguments go to 'edgecnn run', e.g.: run.sh --serve 0.0.0.0:8000
+# Runs the deployed model on the {manifest['profile']} profile ({manifest['camera']} camera, {width}x{height}) with
+# the bundle's camera ({source}). Extra arguments go to 'edgecnn run', e.g.: run.sh --serve 0.0.0.0:8000
 here=$(cd "$(dirname "$0")" && pwd -P)
 # selected-model: the export the on-device acceptance measured fastest among those that passed
 model=$(cat "$here/selected-model" 2>/dev/null || echo {manifest['model']})
-exec "$here/venv/bin/edgecnn" run --model "$here/$model" --source {source} \\
+{pick}
+exec "$here/venv/bin/edgecnn" run --model "$here/$model" --source "$source" \\
   --threads {manifest['threads']} "$@"
 """
 

@@ -125,9 +125,10 @@ class Sshd:
         self.process.wait(timeout=10)
 
 
-def start_sshd(tmp: Path, alias: str, user_key: Path, authorized: bool = True) -> Sshd:
+def start_sshd(tmp: Path, alias: str, user_key: Path, authorized: bool = True, extra_config: str = "") -> Sshd:
     """Debian's OpenSSH server on 127.0.0.1, key login only (``authorized=False``: it refuses the key), host key
-    checked against a known_hosts made here."""
+    checked against a known_hosts made here; ``extra_config``: more sshd_config lines (e.g. ``SetEnv ...``, the
+    environment of every session: what makes one device differ from the others)."""
     sshd = shutil.which("sshd") or "/usr/sbin/sshd"
     if not os.path.exists(sshd):
         pytest.fail("sshd is missing: apt-get install openssh-server (listed in .ci/apt-packages.txt)")
@@ -148,6 +149,7 @@ UsePAM no
 LogLevel VERBOSE
 MaxSessions 20
 PidFile {tmp}/sshd.pid
+{extra_config}
 """)
     host_key = (tmp / "host_key.pub").read_text().split()
     (tmp / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key[0]} {host_key[1]}\n")
@@ -196,9 +198,12 @@ def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.strip() and not any(n in line for n in noise)]
 
 
-def run_cli(*args, timeout: float = 900) -> subprocess.CompletedProcess:
-    """The real ``edgecnn`` command line (usable from fixtures of any scope)."""
+def run_cli(*args, timeout: float = 900, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The real ``edgecnn`` command line (usable from fixtures of any scope), in ``cwd`` or else in a fresh empty
+    working directory: never the checkout, whose ``artifacts/`` an earlier run may have filled."""
     import sys
+    import tempfile
 
-    return subprocess.run([sys.executable, "-m", "edgecnn", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout)
+    with tempfile.TemporaryDirectory(prefix="edgecnn-cli-") as empty:
+        return subprocess.run([sys.executable, "-m", "edgecnn", *map(str, args)], capture_output=True, text=True,
+                              timeout=timeout, cwd=cwd or empty)

@@ -22,10 +22,10 @@ from edgecnn.runtime.images import read_image_rgb
 from edgecnn.runtime.model_file import read_embedded_contract
 
 
-def _bundle(artifact: Path, wheel: Path, profile: str = "laptop_x86_64", per_class: int = 2):
+def _bundle(artifact: Path, wheel: Path, profile: str = "laptop_x86_64", per_class: int = 2, source: str = "auto"):
     model = choose_model(artifact, get_profile(profile))
     images = default_smoke_images(read_embedded_contract(model).extra, per_class)
-    return build_bundle(get_profile(profile), BundleOptions(model, wheel, tuple(images)))
+    return build_bundle(get_profile(profile), BundleOptions(model, wheel, tuple(images), source=source))
 
 
 def _extract(data: bytes, into: Path) -> Path:
@@ -60,7 +60,14 @@ def test_bundle_contents(tiny_artifact, project_wheel, tmp_path):
     for script in ("run.sh", "install.sh"):
         assert (root / script).stat().st_mode & 0o111
         subprocess.run(["sh", "-n", str(root / script)], check=True)
-    assert "--source picamera --threads 4" in " ".join((root / "run.sh").read_text().replace("\\\n", "").split())
+    launcher = " ".join((root / "run.sh").read_text().replace("\\\n", "").split())
+    # the default camera is decided on the device at each start: the CSI camera if picamera2 sees one, else a webcam
+    assert manifest["source"] == "auto"
+    assert 'source=$("$here/venv/bin/python" -m edgecnn.devices.camera auto)' in launcher
+    assert '--source "$source" --threads 4' in launcher
+    assert "SOURCE=auto" in (root / "install.sh").read_text()
+    csi = _extract(_bundle(tiny_artifact, project_wheel, profile="rpi5", source="picamera").data, tmp_path / "csi")
+    assert "source=picamera" in (csi / "run.sh").read_text() and "SOURCE=picamera" in (csi / "install.sh").read_text()
     assert "ExecStart=@DIR@/run.sh --serve" in (root / "edgecnn.service").read_text()
 
 
@@ -130,3 +137,46 @@ def test_the_shipped_hand_model_bundles_and_its_smoke_test_agrees_on_hands_and_n
     assert recorded["empty-room.png"]["label"] is None and recorded["empty-room.png"]["probabilities"] == {}
     assert [e["label"] for name, e in recorded.items() if name.endswith(".jpg")] == ["rock", "rock"]
     assert check_bundle(root, Path(sys.executable).with_name("edgecnn")) == 3
+
+
+def _install(bundle, tmp_path: Path, name: str, prefix: Path) -> subprocess.CompletedProcess:
+    """The bundle's own install.sh, as a user runs it: extracted beside the tarball, Debian's python3."""
+    tarball = tmp_path / f"{name}.tar.gz"
+    tarball.write_bytes(bundle.data)
+    subprocess.run(["tar", "-xzf", tarball.name, "bundle/install.sh"], cwd=tmp_path, check=True)
+    return subprocess.run(["sh", "bundle/install.sh", tarball.name, str(prefix), "/usr/bin/python3"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=900)
+
+
+def test_install_sh_installs_a_pi_bundle_into_a_prefix_here_and_a_csi_only_one_stops_at_the_doctor(
+        tiny_artifact, project_wheel, tmp_path):
+    """install.sh for real on this machine (Debian 12's python3 as on Pi OS 12; no picamera2, as on Pi OS Lite):
+    the rpi5 bundle with its default camera (auto: a USB webcam will do) installs, passes its smoke test and
+    switches ``current``; the same bundle made with --source picamera stops at the doctor with the apt fix, and
+    ``current`` keeps the first version."""
+    prefix = tmp_path / "prefix"
+    auto = _bundle(tiny_artifact, project_wheel, profile="rpi5")
+    done = _install(auto, tmp_path, "auto", prefix)
+    assert done.returncode == 0, (done.stdout[-3000:], done.stderr[-3000:])
+    assert "smoke test passed: 6 images gave the labels recorded at bundle time" in done.stdout
+    current = prefix / "current"
+    assert Path(current.readlink()) == Path("versions") / auto.version and (current / ".smoke-passed").is_file()
+    camera = [f for f in json.loads((current / "doctor.json").read_text())["findings"] if f["check"] == "camera"]
+    picamera2 = camera[1]["data"]["picamera2"]
+    assert camera[1]["status"] == ("ok" if picamera2 else "warn") and camera[1]["data"]["source"] == "auto"
+    run = subprocess.run([str(current / "run.sh"), "--source", str(current / "smoke"), "--headless", "--max-frames",
+                          "3"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    recorded = json.loads((current / "smoke.json").read_text())
+    assert [json.loads(line)["label"] for line in run.stdout.splitlines()] == [e["label"] for e in recorded[:3]]
+    again = _install(auto, tmp_path, "auto", prefix)
+    assert again.returncode == 0 and "is already active" in again.stdout
+    if picamera2:
+        return  # the CSI-only bundle would install here too
+    csi = _bundle(tiny_artifact, project_wheel, profile="rpi5", source="picamera")
+    stopped = _install(csi, tmp_path, "csi", prefix)
+    assert stopped.returncode != 0
+    assert '"status": "fail"' in stopped.stdout and "picamera2 does not import here" in stopped.stdout
+    assert "sudo apt install python3-picamera2" in stopped.stdout and "== smoke" not in stopped.stdout
+    assert Path(current.readlink()) == Path("versions") / auto.version
+    assert not (prefix / "versions" / csi.version / ".smoke-passed").exists()

@@ -70,6 +70,36 @@ def test_fleet_table_and_a_second_run_changes_nothing(fleet, tiny_artifact, proj
     assert {a: servers[a].accepted() - before[a] for a in before} == {"pi-a": 1, "pi-b": 1}
 
 
+def test_a_host_whose_smoke_test_fails_is_reported_and_the_others_deploy(fleet, tiny_artifact, project_wheel):
+    """pi-d differs from the other devices: its OpenCV refuses images over 16 pixels (OPENCV_IO_MAX_IMAGE_PIXELS in
+    every session, set by its sshd), so the installed runtime reads none of the smoke images there. Its smoke test
+    fails, it never switches ``current``; pi-a, in the same run with the same bundle, is deployed; exit 2."""
+    tmp, servers, homes = fleet
+    odd = start_sshd(tmp / "pi-d", "pi-d", tmp / "user_key", extra_config="SetEnv OPENCV_IO_MAX_IMAGE_PIXELS=16")
+    try:
+        config = tmp / "ssh_config_smoke"
+        config.write_text(servers["pi-a"].host_entry + "\n" + odd.host_entry)
+        inventory = tmp / "smoke.txt"
+        inventory.write_text(f"pi-a prefix={homes['pi-a']}/edgecnn\npi-d prefix={tmp}/home-pi-d/edgecnn\n")
+        result = run_cli("deploy", tiny_artifact, "--profile", PROFILE, "--inventory", inventory, "--ssh-config",
+                         config, "--wheel", project_wheel, "--json")
+    finally:
+        odd.stop()
+    assert result.returncode == 2, result.stderr[-3000:]
+    rows = {row["host"]: row for row in json.loads(result.stdout.strip().splitlines()[-1])}
+    assert rows["pi-d"]["status"] == "failed", rows
+    assert rows["pi-d"]["message"].startswith("pi-d: step 'smoke' failed"), rows["pi-d"]["message"]
+    assert "smoke test" in rows["pi-d"]["message"] and "pi-d: FAILED:" in result.stderr
+    assert rows["pi-a"]["status"] in ("deployed", "unchanged"), rows["pi-a"]  # unchanged after the first test
+    current = homes["pi-a"] / "edgecnn" / "current"
+    assert Path(current.readlink()) == Path("versions") / rows["pi-a"]["version"]
+    assert (current / ".smoke-passed").exists()
+    installed = tmp / "home-pi-d" / "edgecnn"
+    assert not (installed / "current").exists()  # the switch never ran
+    version = installed / "versions" / rows["pi-a"]["version"]
+    assert (version / "venv" / "bin" / "edgecnn").exists() and not (version / ".smoke-passed").exists()
+
+
 def test_inventory_errors_name_the_line(tmp_path):
     bad = tmp_path / "hosts.txt"
     bad.write_text("pi-1\npi-2 colour=red\n")
