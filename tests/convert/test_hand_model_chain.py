@@ -17,7 +17,10 @@ from edgecnn.runtime.classifier import Classifier
 from edgecnn.runtime.contract import HAND_FEATURE_SHAPES, read_sidecar
 from edgecnn.train.registry import get_spec, model_names
 
-HAND_MODELS = [name for name in model_names() if get_spec(name).input_kind in HAND_FEATURE_SHAPES]
+# the rock-paper-scissors hand models; hand_gestures, whose classes are the user's folders, has its own chain
+# (tests/train/test_hand_gestures.py)
+HAND_MODELS = [name for name in model_names()
+               if get_spec(name).input_kind in HAND_FEATURE_SHAPES and get_spec(name).load_data is None]
 
 
 @pytest.fixture(scope="module", params=HAND_MODELS)
