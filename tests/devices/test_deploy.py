@@ -166,34 +166,69 @@ def test_acceptance_selected_the_fastest_passing_export_on_the_device(first_depl
     assert f"--model {current.resolve()}/{report['selected']} " in launcher.stderr  # run.sh runs the selected export
 
 
-def test_failing_acceptance_gate_keeps_the_previous_version_and_exits_non_zero(first_deploy, tiny_artifact,
-                                                                               project_wheel, device):
-    """Keras reference outputs with the classes rotated: what a label-order or preprocessing slip looks like."""
-    import io
+def _previous_version_still_runs(prefix: Path, version: str) -> None:
+    """``current`` still points at ``version``, and its run.sh classifies the smoke images as recorded."""
+    current = prefix / "current"
+    assert Path(current.readlink()) == Path("versions") / version
+    run = subprocess.run([str(current / "run.sh"), "--source", str(current / "smoke"), "--headless", "--max-frames",
+                          "2"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    recorded = json.loads((current / "smoke.json").read_text())
+    assert [json.loads(line)["label"] for line in run.stdout.splitlines()] == [e["label"] for e in recorded[:2]]
 
+
+def _slipped_artifact(tiny_artifact: Path, into: Path) -> Path:
+    """The artifact with its Keras model's output classes rotated (the exports untouched): what a label-order or
+    preprocessing slip between the model and its exports looks like to the on-device acceptance."""
+    import shutil
+
+    import keras
     import numpy as np
 
-    from edgecnn.devices.errors import AcceptanceError
-    from edgecnn.devices.reference import acceptance_files, candidate_models
+    shutil.copytree(tiny_artifact, into, ignore=shutil.ignore_patterns("device-report-*"))
+    model = keras.saving.load_model(into / "model.keras", compile=False)
+    kernel, bias = model.layers[-1].get_weights()
+    model.layers[-1].set_weights([np.roll(kernel, 1, axis=1), np.roll(bias, 1)])
+    model.save(into / "model.keras")
+    return into
 
-    profile = get_profile(PROFILE)
-    candidates = candidate_models(tiny_artifact, profile)
-    model = candidates[0]
-    smoke = classify_smoke_images(model, default_smoke_images(read_contract(model).extra, per_class=1))
-    extra = acceptance_files(candidates, profile, per_class=4)
-    reference = np.load(io.BytesIO(extra["accept/reference.npy"]))
-    rotated = io.BytesIO()
-    np.save(rotated, np.roll(reference, 1, axis=1))
-    extra["accept/reference.npy"] = rotated.getvalue()
-    files = _bundle_files(profile, model, read_contract(model), project_wheel, smoke, candidates, extra)
-    bad = Bundle(_deterministic_tar_gz(files), json.loads(files["bundle.json"]))
-    prefix = device.home / "edgecnn"
-    said = []
-    with pytest.raises(AcceptanceError, match="step 'accept' failed: edgecnn accept: error: no export passed on "
-                                              "this device: tflite_float32: .*tflite_dynamic: ") as caught:
-        deploy(bad, profile, SshTarget(device.host, config=device.config), DeployOptions(prefix=str(prefix)),
-               say=said.append)
-    assert Path((prefix / "current").readlink()) == Path("versions") / first_deploy["version"]
-    assert caught.value.report["passed"] is False and caught.value.report["selected"] is None
-    assert not (prefix / "versions" / bad.version / "selected-model").exists()
-    assert any("on-device acceptance:" in text and "FAIL:" in text for text in said)
+
+def test_failing_acceptance_gate_keeps_the_previous_version_and_exits_non_zero(first_deploy, tiny_artifact,
+                                                                               project_wheel, device, tmp_path):
+    """Through 'edgecnn deploy': every export disagrees with the (rotated) Keras model on the device, so no export
+    passes; exit 2 with one error line, the device report says why, and the previous version stays active."""
+    slipped = _slipped_artifact(tiny_artifact, tmp_path / "slipped")
+    result = deploy_cli(run_cli, slipped, project_wheel, device)
+    assert result.returncode == 2, (result.stdout[-2000:], result.stderr[-2000:])
+    lines = error_lines(result.stderr)
+    assert lines[-1].startswith("edgecnn deploy: error: device: step 'accept' failed: edgecnn accept: error: no "
+                                "export passed on this device: tflite_float32: "), lines
+    assert "tflite_dynamic: " in lines[-1] and "the previous version stays active" in lines[-1]
+    report = json.loads((slipped / "device-report-device.json").read_text())
+    assert report["passed"] is False and report["acceptance"]["selected"] is None
+    _previous_version_still_runs(device.home / "edgecnn", first_deploy["version"])
+    # its smoke test passed (the exports are fine on their own); the gate then stopped it before selecting or switching
+    others = [p for p in (device.home / "edgecnn" / "versions").iterdir() if p.name != first_deploy["version"]]
+    assert any((p / "accept-report.json").is_file() for p in others)
+    assert not any((p / "selected-model").exists() for p in others)
+
+
+def test_a_bundle_for_the_csi_camera_stops_at_the_doctor_where_picamera2_is_missing(first_deploy, tiny_artifact,
+                                                                                  project_wheel, device):
+    """--source picamera asks for the CSI camera: on a device without picamera2 (this one) the doctor step fails,
+    'edgecnn deploy' exits 2 naming picamera2 and the fix, and the previous version stays active and runs."""
+    if subprocess.run(["python3", "-c", "import picamera2"], capture_output=True).returncode == 0:
+        pytest.skip("picamera2 imports on this machine: the doctor passes the CSI camera here")
+    result = run_cli("deploy", tiny_artifact, "--profile", PROFILE, "--host", device.host, "--ssh-config",
+                     device.config, "--wheel", project_wheel, "--prefix", device.home / "edgecnn",
+                     "--smoke-per-class", "2", "--source", "picamera", "--no-accept", timeout=900)
+    assert result.returncode == 2, (result.stdout[-2000:], result.stderr[-2000:])
+    lines = error_lines(result.stderr)
+    assert lines[-1].startswith("edgecnn deploy: error: device: step 'doctor' found 1 problem(s) that stop the model "
+                                "or camera working there: camera: libcamera: "), lines
+    assert "picamera2 does not import here" in lines[-1]
+    said = result.stdout.splitlines()  # without --json, progress goes to stdout
+    assert any(line.startswith("  doctor [fail] camera:") and "sudo apt install python3-picamera2" in line
+               for line in said), said
+    assert "[smoke]" not in result.stderr + result.stdout  # stopped before the smoke test and the switch
+    _previous_version_still_runs(device.home / "edgecnn", first_deploy["version"])
