@@ -1,19 +1,21 @@
 """``edgecnn bench`` on real exports, a foreign model and a corrupt file, through the real command line."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
+from jobs_helpers import edgecnn_in
 
-from cli_helpers import error_lines, run_edgecnn
+from cli_helpers import error_lines
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, shared_data):
     """A cats_dogs_cnn trained briefly on real images, exported to float32 TFLite, int8 TFLite and ONNX."""
     out = tmp_path_factory.mktemp("bench") / "cats_dogs"
-    trained = run_edgecnn("train", "cats_dogs_cnn", "--data", shared_data / "cats-vs-dogs", "--limit", "20",
-                          "--epochs", "1", "--out", out)
+    trained = edgecnn_in(tmp_path_factory.mktemp("cwd"), "train", "cats_dogs_cnn", "--data",
+                         shared_data / "cats-vs-dogs", "--limit", "20", "--epochs", "1", "--out", out)
     assert trained.returncode == 0, trained.stderr
     from edgecnn.convert.runner import ConvertOptions, convert_artifact
 
@@ -21,10 +23,16 @@ def exported(tmp_path_factory, shared_data):
     return out
 
 
-def test_one_row_per_format_and_backend_with_real_numbers(exported):
-    result = run_edgecnn("bench", exported, "--runs", "20", "--limit", "10", "--json")
+def test_one_row_per_format_and_backend_with_real_numbers(exported, tmp_path):
+    result = edgecnn_in(tmp_path, "bench", exported, "--runs", "20", "--limit", "10", "--json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
+    # verify on the same held-out sample (same split, 10 per class) gives each export's accuracy image for image
+    # (a one-epoch model's int8 export may drift past its gate on 20 images: verify then exits 1, as it must)
+    checked = edgecnn_in(tmp_path, "verify", exported, "--limit", "10", "--json", tmp_path / "verify.json")
+    verify = json.loads((tmp_path / "verify.json").read_text())
+    assert checked.returncode == (0 if verify["passed"] else 1), checked.stderr
+    accuracy = {Path(entry["file"]).name: entry["parity"]["accuracy"] / 100 for entry in verify["formats"]}
     assert {(r["file"], r["backend"]) for r in rows} >= {
         ("model_tflite_float32.tflite", "litert"), ("model_tflite_int8_uint8io.tflite", "litert"),
         ("model_onnx_float32.onnx", "onnxruntime")}
@@ -34,7 +42,10 @@ def test_one_row_per_format_and_backend_with_real_numbers(exported):
         assert row["error"] is None, row
         assert 0 < row["latency_p50_ms"] <= row["latency_p90_ms"]
         assert row["fps"] == pytest.approx(1000.0 / row["latency_p50_ms"])
-        assert 0.0 <= row["accuracy"] <= 1.0 and row["size_bytes"] > 10_000
+        assert row["images"] == verify["images"] == 20 and row["size_bytes"] > 10_000
+        assert row["accuracy"] == pytest.approx(accuracy[row["file"]]), (row, accuracy)
+        if "float32" in row["file"]:  # float32 exports agree with Keras on every image, so score as it does
+            assert row["accuracy"] == pytest.approx(verify["keras_accuracy"] / 100), row
         assert row["peak_rss_mb"] > 10 and row["cold_start_ms"] > 0
 
 
@@ -57,7 +68,7 @@ def test_foreign_model_without_contract_is_timed_on_random_inputs(tmp_path):
     model = tf.keras.Model(inputs, outputs)
     foreign = tmp_path / "someone_elses.tflite"
     foreign.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
-    result = run_edgecnn("bench", foreign, "--runs", "5", "--json")
+    result = edgecnn_in(tmp_path, "bench", foreign, "--runs", "5", "--json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert rows and rows[0]["accuracy"] is None and rows[0]["latency_p50_ms"] > 0
@@ -68,14 +79,14 @@ def test_foreign_model_without_contract_is_timed_on_random_inputs(tmp_path):
 def test_corrupt_model_file_is_a_one_line_error(tmp_path):
     broken = tmp_path / "broken.tflite"
     broken.write_bytes(b"TFL3" + bytes(range(256)) * 4)
-    result = run_edgecnn("bench", broken, "--runs", "5")
+    result = edgecnn_in(tmp_path, "bench", broken, "--runs", "5")
     assert result.returncode == 2
     lines = error_lines(result.stderr)
     assert len(lines) == 1 and "broken.tflite" in lines[0], result.stderr
 
 
 def test_missing_target_is_a_one_line_error(tmp_path):
-    result = run_edgecnn("bench", tmp_path / "nothing-here")
+    result = edgecnn_in(tmp_path, "bench", tmp_path / "nothing-here")
     assert result.returncode == 2
     assert error_lines(result.stderr) == [f"edgecnn bench: error: {tmp_path / 'nothing-here'}: no such model file "
                                           f"or artifact folder"]
