@@ -12,11 +12,11 @@
 # session), rps-real-kaust's held-out clips; gestures-room-emrecandir9 (two people in one room, no person or clip
 # in its file names) is trained on whole (--train-only-data) and measured by leaving it out: LOSO=yes (the default)
 # also trains MODEL without rps-webcam-subhih and without gestures-room-emrecandir9 (artifacts/loso/) for the
-# leave-one-source-out rows of the table.
+# leave-one-source-out rows of the table (with `all`, for rps_hand_embedding only; LOSO_LANDMARKS=yes for both).
 #
 # Training also reads motion-blurred copies of every hand photo and hand-free photo (`edgecnn data motion-blur`, into
 # artifacts/augmented; a webcam mid-gesture or in a dim room smears the hand). The first run finds the hand in
-# ~21,000 photos (and ~4,000 more enlarged to a camera frame) and caches it (~/.cache/edgecnn/hands); later runs
+# ~21,000 photos and caches it (~/.cache/edgecnn/hands); later runs
 # only train. The hand models themselves come from scripts/fetch-hand-models.py
 # (pinned mediapipe wheel) and scripts/expose-hand-embedding.py.
 set -euo pipefail
@@ -26,7 +26,7 @@ PYTHON=${PYTHON:-.venv/bin/python}
 DATA=${DATA:-../shared/data}
 MODEL=${1:-rps_hand_embedding}
 if [ "$MODEL" = all ]; then
-  env -u OUT MEASURE=no "$0" rps_landmarks  # each model its own artifacts/MODEL
+  env -u OUT MEASURE=no LOSO="${LOSO_LANDMARKS:-no}" "$0" rps_landmarks  # each model its own artifacts/MODEL
   exec env -u OUT "$0" rps_hand_embedding
 fi
 case "$MODEL" in rps_hand_embedding|rps_landmarks) ;; *) echo "ship-hand-model.sh: MODEL must be rps_hand_embedding, rps_landmarks or all, got '$MODEL'" >&2; exit 2;; esac
@@ -38,7 +38,7 @@ WHOLE=gestures-room-emrecandir9  # no held-out part of its own: trained on whole
 blurs=()
 for set in "${HANDS[@]}" cats-vs-dogs; do
   blur=("$EDGECNN" data motion-blur "$DATA/$set" "$AUG/$set-blurred")
-  "${blur[@]}"
+  [ "${BLUR:-yes}" = no ] || "${blur[@]}"  # BLUR=no: the copies are there already (a second model, same run)
   blurs+=("${blur[*]}")
 done
 # the training command without the sets named in $1 (space-separated), into $2
@@ -49,8 +49,9 @@ train_without() {
     args+=(--data "$DATA/$set" --data "$AUG/$set-blurred")
     [ "$set" = "$WHOLE" ] && args+=(--train-only-data "$DATA/$set" --train-only-data "$AUG/$set-blurred")
   done
-  # the blurred hand-free photos only as they are: enlarged to a camera frame too, they cost ~30 min more of finding
-  args+=(--no-hand-data "$DATA/cats-vs-dogs" --no-hand-stills "$AUG/cats-vs-dogs-blurred" --out "$2")
+  # hand-free photos only as they are: enlarged to a camera frame (where the finder searches tiles and windows,
+  # ~0.5 s of CPU a frame) the 4,000 photos took over an hour per copy on a shared 2-core machine
+  args+=(--no-hand-stills "$DATA/cats-vs-dogs" --no-hand-stills "$AUG/cats-vs-dogs-blurred" --out "$2")
   printf '%s\n' "${args[@]}"
 }
 mapfile -t train < <(train_without "" "$OUT")

@@ -167,7 +167,8 @@ def _load(spec: ModelSpec, options: TrainOptions) -> TrainingData:
     if spec.input_kind in HAND_FEATURE_SHAPES:
         from edgecnn.train.landmark_data import load_landmark_data
 
-        no_hand = [Path(p) for p in options.no_hand_data] or find_roots(get_dataset("cats_vs_dogs"))
+        no_hand = [Path(p) for p in options.no_hand_data] or (
+            [] if options.no_hand_stills else find_roots(get_dataset("cats_vs_dogs")))
         stills = [Path(p) for p in options.no_hand_stills]
         data = load_landmark_data(dataset, roots, options.limit, options.seed, no_hand + stills, kind=spec.input_kind,
                                   train_only_roots=[Path(p) for p in options.train_only_data], no_hand_stills=stills)
