@@ -17,7 +17,7 @@ interpreter thread, one run, side by side:
   (f) ``edgecnn run``'s default model (``edgecnn.runtime.cli.SHIPPED_MODEL``, ``--hand auto``): the hand finder
       and the hand classifier;
   (g) the other shipped hand classifier (``rps_landmarks``, 21 points only), ``--hand auto``;
-  (h) (f) on a video of hand-free photos (the empty room: nothing to track, the finder searches every frame);
+  (h) (f) on a video of hand-free photos (the empty room: nothing to track, one look of the search a frame);
   (i) (f) on videos in which a hand comes into view after an empty stretch (hand-free photos, then consecutive
       frames of a real laptop-webcam session of rps-webcam-subhih's validation split): frames until the first label.
 
@@ -395,7 +395,7 @@ def main() -> None:
                 lambda: bench_edgecnn_loop(LANDMARKS_MODEL, video, "auto"))
         if EMPTY_ROOMS.is_dir():
             empty = write_video(workdir / "empty_640x480.avi", args.frames, EMPTY_ROOMS)
-            loops[f"(h) (f) on hand-free frames: the finder searches every frame, {SHIPPED_MODEL.stem}"] = (
+            loops[f"(h) (f) on hand-free frames: one look of the search a frame, {SHIPPED_MODEL.stem}"] = (
                 lambda: bench_edgecnn_loop(SHIPPED_MODEL, empty, "auto"))
         results = best_of_rounds(loops, args.rounds)
         if not args.skip_keras and keras_path is not None:
