@@ -12,7 +12,8 @@
 # session), rps-real-kaust's held-out clips; gestures-room-emrecandir9 (two people in one room, no person or clip
 # in its file names) is trained on whole (--train-only-data) and measured by leaving it out: LOSO=yes (the default)
 # also trains MODEL without rps-webcam-subhih and without gestures-room-emrecandir9 (artifacts/loso/) for the
-# leave-one-source-out rows of the table (with `all`, for rps_hand_embedding only; LOSO_LANDMARKS=yes for both).
+# leave-one-source-out rows of the table (with `all`, for rps_hand_embedding only; LOSO_LANDMARKS=yes for both;
+# LOSO=no skips them, LOSO=only trains just them, e.g. beside a LOSO=no run on a machine with cores to spare).
 #
 # Training also reads motion-blurred copies of every hand photo and hand-free photo (`edgecnn data motion-blur`, into
 # artifacts/augmented; a webcam mid-gesture or in a dim room smears the hand). The first run finds the hand in
@@ -41,6 +42,21 @@ for set in "${HANDS[@]}" cats-vs-dogs; do
   [ "${BLUR:-yes}" = no ] || "${blur[@]}"  # BLUR=no: the copies are there already (a second model, same run)
   blurs+=("${blur[*]}")
 done
+FRAMES=${FRAMES:-artifacts/hand-free-frames}
+"$PYTHON" - "$DATA/cats-vs-dogs" "$FRAMES" <<'PY'
+import sys
+from pathlib import Path
+data, out = Path(sys.argv[1]).resolve(), Path(sys.argv[2])
+validation = sorted(data.glob("validation/*/*.jpg"))
+for split, files in (("train", sorted(data.glob("train/*/*.jpg"))[::7]),
+                     ("validation", validation[:: max(1, len(validation) // 200)][:200])):
+    for cls in ("cats", "dogs"):
+        (out / split / cls).mkdir(parents=True, exist_ok=True)
+    for path in files:
+        link = out / split / path.parent.name / path.name
+        if not link.is_symlink():  # made by an earlier run (or one beside this): left as it is
+            link.symlink_to(path)
+PY
 # the training command without the sets named in $1 (space-separated), into $2
 train_without() {
   local args=("$EDGECNN" train "$MODEL") set
@@ -49,15 +65,19 @@ train_without() {
     args+=(--data "$DATA/$set" --data "$AUG/$set-blurred")
     [ "$set" = "$WHOLE" ] && args+=(--train-only-data "$DATA/$set" --train-only-data "$AUG/$set-blurred")
   done
-  # hand-free photos only as they are: enlarged to a camera frame (where the finder searches tiles and windows,
-  # ~0.5 s of CPU a frame) the 4,000 photos took over an hour per copy on a shared 2-core machine
-  args+=(--no-hand-stills "$DATA/cats-vs-dogs" --no-hand-stills "$AUG/cats-vs-dogs-blurred" --out "$2")
+  # hand-free photos as they are, and one training photo in seven (links: $FRAMES) enlarged to a camera frame, where
+  # the finder searches tiles and windows (~0.5 s of CPU a frame: all 4,000 took over an hour on a shared 2-core
+  # machine); its validation/ links are the 200 hand-free frames measure_hands.py scores
+  args+=(--no-hand-stills "$DATA/cats-vs-dogs" --no-hand-stills "$AUG/cats-vs-dogs-blurred" --no-hand-frames "$FRAMES")
+  args+=(--out "$2")
   printf '%s\n' "${args[@]}"
 }
 mapfile -t train < <(train_without "" "$OUT")
 convert=("$EDGECNN" convert "$OUT" --formats tflite_float32)
-"${train[@]}"
-"${convert[@]}"
+if [ "${LOSO:-yes}" != only ]; then  # LOSO=only: just the leave-one-source-out models (run beside a ship run)
+  "${train[@]}"
+  "${convert[@]}"
+fi
 loso=()
 if [ "${LOSO:-yes}" != no ]; then
   for set in rps-webcam-subhih gestures-room-emrecandir9; do
@@ -74,6 +94,7 @@ for model in rps_landmarks rps_hand_embedding; do
     [ -f "$file" ] && measure+=(--sets-model "$model without $set=$file")
   done
 done
+[ "${LOSO:-yes}" = only ] && exit 0
 "$PYTHON" - "$MODEL" "$OUT" "$DATA" "${blurs[@]}" "${train[*]}" "${convert[*]}" "${loso[@]}" "${measure[*]}" <<'PY'
 import hashlib, json, sys
 from pathlib import Path

@@ -36,6 +36,8 @@ def _register_train(subparsers) -> None:
     parser.add_argument("--no-hand-stills", type=Path, action="append", default=[], metavar="PATH",
                         help="hand-feature models: more photos without hands, read only as they are (--no-hand-data "
                              "is also read enlarged to a camera frame, several times the finding time)")
+    parser.add_argument("--no-hand-frames", type=Path, action="append", default=[], metavar="PATH",
+                        help="hand-feature models: more photos without hands, read only enlarged to a camera frame")
     parser.add_argument("--train-only-data", type=Path, action="append", default=[], metavar="PATH",
                         help="hand-feature models: one of the --data roots to train on whole, nothing of it held out "
                              "(its file names tell no person or clip apart; measure it by leaving it out)")
@@ -89,7 +91,7 @@ def _run_train(args) -> int:
     options = TrainOptions(
         model=args.model, out=args.out or Path("artifacts") / args.model, data=tuple(args.data),
         no_hand_data=tuple(args.no_hand_data), train_only_data=tuple(args.train_only_data),
-        no_hand_stills=tuple(args.no_hand_stills),
+        no_hand_stills=tuple(args.no_hand_stills), no_hand_frames=tuple(args.no_hand_frames),
         epochs=args.epochs, batch_size=args.batch_size, augment=args.augment, seed=args.seed, limit=args.limit,
         augmentation=args.augmentation,
         lr_schedule=args.lr_schedule, early_stopping=args.early_stopping, init_from=args.init_from,

@@ -69,6 +69,9 @@ class TrainOptions:
     no_hand_stills: tuple[Path, ...] = ()
     """Hand-feature models: more roots of photos without hands, read only as they are (``no_hand_data`` is also
     read enlarged to a camera frame, where the finder searches tiles: several times the finding time)."""
+    no_hand_frames: tuple[Path, ...] = ()
+    """Hand-feature models: more roots of photos without hands, read only enlarged to a camera frame (a few hundred
+    of them: the tiles and windows the finder searches there find hands a still does not)."""
     train_only_data: tuple[Path, ...] = ()
     """Hand-feature models: roots of ``data`` trained on whole, nothing of them held out (their file names tell no
     person or clip apart, so a per-file hold-out would score frames of videos it trained on)."""
@@ -167,15 +170,16 @@ def _load(spec: ModelSpec, options: TrainOptions) -> TrainingData:
     if spec.input_kind in HAND_FEATURE_SHAPES:
         from edgecnn.train.landmark_data import load_landmark_data
 
+        stills, frames = [Path(p) for p in options.no_hand_stills], [Path(p) for p in options.no_hand_frames]
         no_hand = [Path(p) for p in options.no_hand_data] or (
-            [] if options.no_hand_stills else find_roots(get_dataset("cats_vs_dogs")))
-        stills = [Path(p) for p in options.no_hand_stills]
-        data = load_landmark_data(dataset, roots, options.limit, options.seed, no_hand + stills, kind=spec.input_kind,
-                                  train_only_roots=[Path(p) for p in options.train_only_data], no_hand_stills=stills)
+            [] if stills or frames else find_roots(get_dataset("cats_vs_dogs")))
+        data = load_landmark_data(dataset, roots, options.limit, options.seed, no_hand + stills + frames,
+                                  kind=spec.input_kind, train_only_roots=[Path(p) for p in options.train_only_data],
+                                  no_hand_stills=stills, no_hand_frames=frames)
     else:
-        if options.train_only_data or options.no_hand_stills:
-            raise DataError(f"--train-only-data and --no-hand-stills apply to hand-feature models only, not "
-                            f"{spec.name}")
+        if options.train_only_data or options.no_hand_stills or options.no_hand_frames:
+            raise DataError(f"--train-only-data, --no-hand-stills and --no-hand-frames apply to hand-feature models "
+                            f"only, not {spec.name}")
         data = load_training_data(dataset, roots, spec.input_shape, options.limit, options.seed, spec.resize)
     if len(data.labels) != spec.num_classes:
         raise DataError(f"{spec.name} separates {spec.num_classes} classes but the data under "

@@ -33,7 +33,7 @@ CAMERA_FRAME = (480, 640)  # hand-free photos are also seen enlarged to a webcam
 def load_landmark_data(dataset: DatasetSpec, roots: list[Path], limit: int | None, seed: int,
                        no_hand_roots: list[Path] = (), cache_dir: Path | None = CACHE_DIR,
                        kind: str = "hand_landmarks", train_only_roots: list[Path] = (),
-                       no_hand_stills: list[Path] = ()) -> TrainingData:
+                       no_hand_stills: list[Path] = (), no_hand_frames: list[Path] = ()) -> TrainingData:
     """Hands of ``roots`` by class, as the features of input kind ``kind``
     (:data:`~edgecnn.runtime.contract.HAND_FEATURE_SHAPES`); with ``no_hand_roots`` (photos without hands, any class
     folders), every hand the finder imagines in them becomes an example of the extra class :data:`NO_HAND_LABEL`.
@@ -43,7 +43,7 @@ def load_landmark_data(dataset: DatasetSpec, roots: list[Path], limit: int | Non
     every root. ``train_only_roots`` (a subset of ``roots``) are trained on whole: nothing of them is held out (their
     file names tell no person or clip apart; measure them by leaving them out of training). Hand-free photos are
     read as they are and enlarged to a camera frame (:data:`CAMERA_FRAME`), those of ``no_hand_stills`` (a subset of
-    ``no_hand_roots``) only as they are."""
+    ``no_hand_roots``) only as they are, those of ``no_hand_frames`` (likewise) only as camera frames."""
     finder = HandFinder.open(threads=1)
     shape = HAND_FEATURE_SHAPES[kind]
     whole = {Path(r).resolve() for r in train_only_roots}
@@ -73,8 +73,9 @@ def load_landmark_data(dataset: DatasetSpec, roots: list[Path], limit: int | Non
                                                    else " (training clips)")
             not_found[key] = len(scan.not_found)
     if no_hand_roots:
-        stills = {Path(r).resolve() for r in no_hand_stills}
-        frames = {root: (None,) if Path(root).resolve() in stills else (None, CAMERA_FRAME) for root in no_hand_roots}
+        stills, enlarged = {Path(r).resolve() for r in no_hand_stills}, {Path(r).resolve() for r in no_hand_frames}
+        frames = {root: (None,) if Path(root).resolve() in stills else (CAMERA_FRAME,)
+                  if Path(root).resolve() in enlarged else (None, CAMERA_FRAME) for root in no_hand_roots}
         labels = _with_no_hand(labels, train_parts, eval_parts, frames, finder, dataset, cache_dir, not_found,
                                limit, seed, kind)
     train = Split.concat(train_parts)

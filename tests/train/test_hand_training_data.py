@@ -59,3 +59,11 @@ def test_gesture_folders_that_differ_between_roots_are_refused(roots, tmp_path):
     shutil.rmtree(odd / "train" / "rock")
     with pytest.raises(DataError, match="class folders .* differ"):
         load_landmark_data(get_dataset("rps"), [roots["rps-real-pi"], odd], None, 0, (), tmp_path / "cache")
+
+
+def test_a_frames_root_is_read_only_as_camera_frames(roots, tmp_path):
+    data = load_landmark_data(get_dataset("rps"), [roots["rps-real-pi"]], None, 0, [roots["cats-vs-dogs"]],
+                              tmp_path / "cache", no_hand_frames=[roots["cats-vs-dogs"]])
+    found = data.description.to_dict()["no_hand_found"]
+    assert any("cats-vs-dogs/train hands imagined (camera frame)" in key for key in found)
+    assert not any("as is" in key for key in found)
