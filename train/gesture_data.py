@@ -7,9 +7,10 @@ landmark model's embedding + 21 points (what ``rps_hand_embedding`` reads).
   :func:`~edgecnn.data.splits.clip_key`), a quarter of each class's sessions, or the last fifth of a class recorded
   in one session (:func:`held_out_files`).
 - **"no gesture"**: hands showing another sign or none, from the shipped sets (:data:`NEGATIVE_FOLDERS`), so you need
-  not record them. A negative that looks like one of your gestures (closer to its frames than they are to each
-  other, :func:`unlike_your_gestures`) is left out: the shipped sets hold thumbs up, OK signs and one-finger points,
-  which may well be yours.
+  not record them. They come in groups, one per sign of a set: a group whose hands vote, by their nearest
+  neighbours, that they look like one of your gestures is left out whole (:mod:`edgecnn.train.gesture_negatives`):
+  the shipped sets hold thumbs up, call-me, index-up and three- or four-finger hands, which may well be yours. A
+  fair share of each other sign is kept, and your frames weigh more than one negative each.
 - **"no hand"**: the hands the finder imagines in photos without hands (cats-vs-dogs), as ``rps_hand_embedding``.
 
 Every hand is found by the runtime's :class:`~edgecnn.runtime.hands.HandFinder` and cached
@@ -32,6 +33,13 @@ from edgecnn.data.hands import CACHE_DIR, HandScan, scan_split
 from edgecnn.data.loader import LabelledImages, class_folders, labelled_files
 from edgecnn.data.splits import HOLDOUT_RULE, TrainingData, clip_key, held_out_split_of
 from edgecnn.runtime.hands import HandFinder
+from edgecnn.train.gesture_negatives import (
+    YOUR_WEIGHT,
+    at_most_per_group,
+    sign_of,
+    source_classes,
+    unlike_your_gestures,
+)
 
 NO_HAND, NO_GESTURE = "none", "no_gesture"
 RESERVED = (NO_HAND, NO_GESTURE, "other_gesture")
@@ -103,10 +111,13 @@ def load_gesture_data(sources: GestureSources, cache_dir: Path | None = CACHE_DI
         eval_parts.append(held)
     _check_counts(sources.roots, classes, labels, train_parts, eval_parts)
     yours = _Part.concat(train_parts)
-    negatives = _negatives(sources, finder, cache_dir, labels.index(NO_GESTURE), counts)
-    kept = unlike_your_gestures(yours.images, yours.labels, negatives.images, yours.mirror)
+    negatives, groups, names = _negatives(sources, finder, cache_dir, labels.index(NO_GESTURE), counts)
+    kept, dropped = unlike_your_gestures(yours.images, yours.labels, negatives.images, groups, yours.mirror)
+    counts["no-gesture groups left out as one of your gestures (share voting so)"] = dropped
     counts["no-gesture hands left out as like one of your gestures"] = int((~kept).sum())
-    train_parts = [part.mirrored() for part in train_parts] + [negatives.select(kept).mirrored()]
+    kept &= at_most_per_group(groups, names)
+    counts["no-gesture hands trained"] = int(kept.sum())
+    train_parts = [part.mirrored(YOUR_WEIGHT) for part in train_parts] + [negatives.select(kept).mirrored()]
     eval_parts = [part.plain() for part in eval_parts]
     train_parts.append(_no_hands(sources, finder, cache_dir, labels.index(NO_HAND), "train", counts))
     eval_parts.append(_no_hands(sources, finder, cache_dir, labels.index(NO_HAND), "validation", counts))
@@ -176,38 +187,10 @@ def _check_counts(roots, classes, labels, train_parts, eval_parts) -> None:
             raise DataError(f"{roots[0]}/train/{name}: every frame with a hand is held out; record it again")
 
 
-def unlike_your_gestures(yours: np.ndarray, your_labels: np.ndarray, negatives: np.ndarray,
-                         your_mirror: np.ndarray | None = None) -> np.ndarray:
-    """Which negatives to keep: True for those farther from every class of yours than that class's frames are from
-    one another (each frame's nearest other frame of its class, the largest such distance), on the landmark model's
-    embedding with cosine distance; ``your_mirror``: your frames' mirror images, which a negative may be close to
-    too. A negative showing your gesture (another person's thumb up) is left out."""
-    keep = np.ones(len(negatives), dtype=bool)
-    if not len(negatives):
-        return keep
-    unit = _unit_embedding(yours)
-    mirror = unit if your_mirror is None else _unit_embedding(your_mirror)
-    neg = _unit_embedding(negatives)
-    for label in np.unique(your_labels):
-        own, own_mirror = unit[your_labels == label], mirror[your_labels == label]
-        if len(own) < 2:
-            continue
-        within = 1.0 - own @ own.T
-        np.fill_diagonal(within, np.inf)
-        reach = float(np.max(np.min(within, axis=1)))
-        nearest = np.minimum(np.min(1.0 - neg @ own.T, axis=1), np.min(1.0 - neg @ own_mirror.T, axis=1))
-        keep &= nearest > reach
-    return keep
-
-
-def _unit_embedding(features: np.ndarray) -> np.ndarray:
-    flat = features.reshape(len(features), -1)[:, :672].astype(np.float64)
-    return flat / np.maximum(np.linalg.norm(flat, axis=1, keepdims=True), 1e-9)
-
-
-def _negatives(sources, finder, cache_dir, label: int, counts) -> LabelledImages:
+def _negatives(sources, finder, cache_dir, label: int, counts) -> tuple[_Part, np.ndarray, list[str]]:
+    """The no-gesture hands, the group of each (``<set>/<sign>``) and their file names."""
     roots = list(sources.negative_roots) or _shipped(tuple(NEGATIVE_FOLDERS))
-    parts = []
+    parts, groups, names = [], [], []
     for root in roots:
         root = Path(root)
         folders = NEGATIVE_FOLDERS.get(root.name) or tuple(n for n in ("no_gesture", "other_gesture")
@@ -218,7 +201,10 @@ def _negatives(sources, finder, cache_dir, label: int, counts) -> LabelledImages
                           cache_dir)
         counts[f"{root.name}/train {'+'.join(folders)} (no gesture)"] = _found_note(scan)
         parts.append(_features(scan, np.full(len(scan.hands), label, dtype=np.int64), str(root)))
-    return _Part.concat(parts)
+        signs = source_classes(root)
+        groups += [f"{root.name}/{sign_of(path, signs)}" for path in scan.paths]
+        names += [path.name for path in scan.paths]
+    return _Part.concat(parts), np.array(groups, dtype=str), names
 
 
 def _no_hands(sources, finder, cache_dir, label: int, split: str, counts) -> LabelledImages:
@@ -280,10 +266,11 @@ class _Part:
     def plain(self) -> LabelledImages:
         return LabelledImages(self.images, self.labels, list(self.sources))
 
-    def mirrored(self) -> LabelledImages:
-        """With every hand's mirror image added (left and right hands look alike), as training sees them."""
-        return LabelledImages(np.concatenate([self.images, self.mirror]), np.concatenate([self.labels, self.labels]),
-                              list(self.sources) * 2)
+    def mirrored(self, times: int = 1) -> LabelledImages:
+        """With every hand's mirror image added (left and right hands look alike), as training sees them; ``times``:
+        each hand and its mirror image that many times (a weight)."""
+        return LabelledImages(np.concatenate([self.images, self.mirror] * times),
+                              np.concatenate([self.labels, self.labels] * times), list(self.sources) * 2 * times)
 
 
 def _found_note(scan: HandScan) -> dict:

@@ -15,7 +15,7 @@ import pytest
 
 from edgecnn.cli import main
 from edgecnn.runtime.contract import read_sidecar
-from edgecnn.train.gesture_data import unlike_your_gestures
+from edgecnn.train.gesture_negatives import at_most_per_group, unlike_your_gestures
 
 GESTURES = ("up", "follow", "take")
 EPOCHS = "15"
@@ -66,6 +66,10 @@ def test_the_artifact_answers_your_classes_no_gesture_and_no_hand(artifact):
     assert len(metrics["confusion_matrix"]) == 5 and metrics["eval_split"] == "held-out"
     counts = contract.extra["data"]["hand_gestures"]
     assert counts["no-gesture hands left out as like one of your gestures"] > 0  # these very photos are negatives
+    dropped = counts["no-gesture groups left out as one of your gestures (share voting so)"]
+    signs = {"gestures-room-emrecandir9/" + sign for sign in ("up", "follow", "take_off")}
+    assert len(signs & set(dropped)) >= 2, dropped  # whole signs, not the photos one at a time
+    assert "gestures-room-emrecandir9/no_class" not in dropped, dropped
 
 
 def test_train_reports_per_class_accuracy_and_confusions(artifact):
@@ -96,13 +100,25 @@ def test_an_empty_room_claims_no_class(artifact, shared_data, capsys):
     assert len(labels) == 60 and sum(label is not None for label in labels) <= 3
 
 
-def test_negatives_like_your_gestures_are_left_out():
+def test_negatives_showing_your_gesture_are_left_out_a_whole_sign_at_a_time():
     rng = np.random.default_rng(0)
     yours = np.abs(rng.normal(1.0, 0.05, (6, 1, 735))).astype(np.float32)
-    far = np.abs(rng.normal(1.0, 0.05, (3, 1, 735))).astype(np.float32)
+    far = np.abs(rng.normal(1.0, 0.05, (9, 1, 735))).astype(np.float32)
     far[:, 0, :300] = 0.0  # another gesture: a different part of the embedding lights up
-    keep = unlike_your_gestures(yours, np.zeros(6, np.int64), np.concatenate([yours[:2], far]))
-    assert keep.tolist() == [False, False, True, True, True]
+    far[5:, 0, 300:500] = 0.0  # and a third one
+    negatives = np.concatenate([yours[:3] + 0.001, far[:5], yours[3:4] + 0.001, far[5:]])
+    groups = np.array(["set/yours"] * 3 + ["set/other"] * 5 + ["set/third"] * 5)
+    keep, dropped = unlike_your_gestures(yours, np.zeros(6, np.int64), negatives, groups)
+    assert dropped == {"set/yours": 1.0}
+    assert keep.tolist() == [False] * 3 + [True] * 10  # one hand of "third" like yours: the sign is not yours
+
+
+def test_at_most_per_group_keeps_the_same_hands_on_every_run():
+    groups = np.array(["a"] * 5 + ["b"] * 2)
+    names = [f"{i}.jpg" for i in range(7)]
+    keep = at_most_per_group(groups, names, 3)
+    assert keep[:5].sum() == 3 and keep[5:].all()
+    assert keep.tolist() == at_most_per_group(groups[::-1], names[::-1], 3)[::-1].tolist()
 
 
 def write_class(folder: Path, sources: list[Path]) -> None:
