@@ -26,6 +26,7 @@ and hand-free frames; and the hand finder's found rate on hard-to-find hands.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -104,7 +105,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "hands.md")
     args = parser.parse_args()
     tables = set(args.tables.split(","))
-    command = " ".join(["scripts/measure_hands.py"] + sys.argv[1:])
+    command = shlex.join(["scripts/measure_hands.py"] + sys.argv[1:])
     text = live_tables(args) if "live" in tables else ""
     if "sets" in tables:
         hand_models = {f"{name} (shipped)": str(ROOT / f"runtime/models/{name}.tflite")

@@ -13,7 +13,8 @@
 # in its file names) is trained on whole (--train-only-data) and measured by leaving it out: LOSO=yes (the default)
 # also trains MODEL without rps-webcam-subhih and without gestures-room-emrecandir9 (artifacts/loso/) for the
 # leave-one-source-out rows of the table (with `all`, for rps_hand_embedding only; LOSO_LANDMARKS=yes for both;
-# LOSO=no skips them, LOSO=only trains just them, e.g. beside a LOSO=no run on a machine with cores to spare).
+# LOSO=no skips them, LOSO=only trains just them, e.g. beside a LOSO=no run on a machine with cores to spare;
+# LOSO_SETS names which sets to leave out, one run each).
 #
 # Training also reads motion-blurred copies of every hand photo and hand-free photo (`edgecnn data motion-blur`, into
 # artifacts/augmented; a webcam mid-gesture or in a dim room smears the hand). The first run finds the hand in
@@ -80,7 +81,7 @@ if [ "${LOSO:-yes}" != only ]; then  # LOSO=only: just the leave-one-source-out 
 fi
 loso=()
 if [ "${LOSO:-yes}" != no ]; then
-  for set in rps-webcam-subhih gestures-room-emrecandir9; do
+  for set in ${LOSO_SETS:-rps-webcam-subhih gestures-room-emrecandir9}; do
     mapfile -t held < <(train_without "$set" "artifacts/loso/$MODEL-without-$set")
     "${held[@]}"
     "$EDGECNN" convert "artifacts/loso/$MODEL-without-$set" --formats tflite_float32
