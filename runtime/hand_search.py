@@ -129,7 +129,8 @@ class StreamSearch:
     finds almost every hand a search finds: a hand coming into view is found within four frames; on one frame in
     four, so that most frames cost about what a tracked frame does: one landmark call). Between them, first
     the looks over a part of the picture that changed (a hand coming into view at arm's length, in an otherwise still
-    room: most changed first, each once per change), then the other looks in turn, where the turn left off.
+    room: the tightest look around the change first, each once per change), then the other looks in turn, where
+    the turn left off. A change over half the picture (a cut, the light) says nothing of where to look.
     """
 
     def __init__(self, looks: tuple[Look, ...], shape: tuple[int, ...]):
