@@ -7,28 +7,17 @@ photos). The embedding is the landmark model's own view of the hand, pretrained 
 of yours are enough for the small head on top (transfer learning, as the chapter does with InceptionV3).
 """
 
+from edgecnn.train.models import rps_hand_embedding
 from edgecnn.train.spec import ModelSpec
 
-FEATURES = 672 + 63
+FEATURES = rps_hand_embedding.FEATURES
 EXAMPLE_CLASSES = 5
 """The class count of the registry's example build (three gestures, ``no_gesture``, ``none``); training builds one
 output per class found in the data."""
 
 
 def build(num_classes: int = EXAMPLE_CLASSES):
-    import keras
-    from keras import layers
-
-    inputs = keras.Input((1, FEATURES), name="hand_features")
-    x = layers.Flatten()(inputs)
-    x = layers.BatchNormalization()(x)  # the embedding (0 to ~5) and the points (about -2 to 2) on one scale
-    x = layers.GaussianNoise(0.1)(x)  # the embedding's jitter between neighbouring frames, seen in training
-    x = layers.Dense(128, activation="relu")(x)
-    x = layers.Dropout(0.3)(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities", dtype="float32")(x)
-    model = keras.Model(inputs, outputs, name="hand_gestures")
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
-    return model
+    return rps_hand_embedding.build(num_classes, name="hand_gestures")
 
 
 def load_data(options):

@@ -14,7 +14,8 @@ from edgecnn.train.spec import ModelSpec
 FEATURES = 672 + 63
 
 
-def build():
+def build(num_classes: int = 5, name: str = "rps_hand_embedding"):
+    """The head on the landmark model's features; ``hand_gestures`` builds the same one with the user's classes."""
     import keras
     from keras import layers
 
@@ -25,8 +26,8 @@ def build():
     x = layers.GaussianNoise(0.1)(x)  # the embedding's jitter between neighbouring frames, seen in training
     x = layers.Dense(128, activation="relu")(x)
     x = layers.Dropout(0.3)(x)
-    outputs = layers.Dense(5, activation="softmax", name="probabilities", dtype="float32")(x)
-    model = keras.Model(inputs, outputs, name="rps_hand_embedding")
+    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities", dtype="float32")(x)
+    model = keras.Model(inputs, outputs, name=name)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
     return model
 
