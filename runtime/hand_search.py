@@ -14,8 +14,9 @@ the finder runs them (:meth:`edgecnn.runtime.hands.HandFinder.find`).
   calls; a hand that only a costlier look finds waits for it (benchmarks/bench_hand_arrival.py). The costs per state
   are in benchmarks/README.md (``benchmarks/hand_search_cost.py``).
 
-The constants say what each look is; changing one changes what a still finds, so all of them are in
-:meth:`~edgecnn.runtime.hands.HandFinder.settings_key` (the cache key of scanned folders).
+The constants up to ``WINDOW_TURNS`` say what each look is; changing one changes what a still finds, so all of them
+are in :meth:`~edgecnn.runtime.hands.HandFinder.settings_key` (the cache key of scanned folders). The rest set a
+stream's rhythm (``WHOLE_FRAME_EVERY``, ``MOTION_*``), which a still never meets.
 """
 
 from __future__ import annotations

@@ -138,9 +138,10 @@ class HandFinder:
         looks = self.looks(frame_rgb.shape)
         if self._stream is None or self._stream.looks is not looks:
             # a still, or a stream's first frame: every look until one finds a hand
-            self._stream = StreamSearch(looks, frame_rgb.shape)
-            self._stream.see(frame_rgb)  # what changes on the next frames is measured against this one
             hand = next((found for found in (self.look(frame_rgb, look) for look in looks) if found), None)
+            if track:  # a stream: its next frames get one look each
+                self._stream = StreamSearch(looks, frame_rgb.shape)
+                self._stream.see(frame_rgb)  # what changes on the next frames is measured against this one
         else:
             hand = self.look(frame_rgb, self._stream.next_look(frame_rgb))
         self._tracked = track_region(hand) if (hand is not None and track) else None
