@@ -53,11 +53,7 @@ LANDMARKS_MODEL = REPO / "runtime" / "models" / "rps_landmarks.tflite"
 
 def write_video(path: Path, frames: int, folder: Path = DATA) -> Path:
     images = sorted(folder.glob("*/*.jpg"))[::7][:frames]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, FRAME_SIZE)
-    for index in range(frames):
-        writer.write(cv2.resize(cv2.imread(str(images[index % len(images)])), FRAME_SIZE))
-    writer.release()
-    return path
+    return write_frames(path, [images[index % len(images)] for index in range(frames)])
 
 
 def write_frames(path: Path, images: list[Path]) -> Path:
