@@ -33,7 +33,6 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
 PI4_MACS_PER_S = 300e6 / (4 * 0.044)  # XNNPACK README: MobileNet v2 1.0X, 44 ms, Raspberry Pi 4, 4 threads
 PI5_SPEEDUP = (2.0, 3.0)  # Raspberry Pi 5 announcement: 2-3x the CPU performance of a Pi 4
 
